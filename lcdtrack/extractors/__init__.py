@@ -1,0 +1,88 @@
+"""Extractors: `RawDocument` → `LcdDocument`, one module per source format, behind a registry.
+
+`EXTRACTORS` maps a short kebab-case kind to an `Extractor`; `extractor_for(raw)` picks the
+first whose `sniff` accepts the bytes, `extract(raw)` runs it. Built-ins are registered here the
+same way an outside extractor would be, with `register()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lcdtrack.errors import NotAnLcd
+from lcdtrack.extractors import coverage_api, mcd_page_text
+from lcdtrack.models import LcdDocument, RawDocument
+
+
+@dataclass(frozen=True)
+class Extractor:
+    name: str
+    version: str
+    description: str
+    sniff: Callable[[RawDocument], bool]
+    extract: Callable[[RawDocument], LcdDocument]
+
+
+EXTRACTORS: dict[str, Extractor] = {}
+
+
+def register(extractor: Extractor) -> None:
+    """Add an extractor; later registrations are tried after earlier ones."""
+    EXTRACTORS[extractor.name] = extractor
+
+
+register(
+    Extractor(
+        name=coverage_api.NAME,
+        version=coverage_api.VERSION,
+        description="CMS Coverage API /v1/data/lcd/ response (JSON envelope, escaped HTML)",
+        sniff=coverage_api.sniff,
+        extract=coverage_api.extract,
+    )
+)
+register(
+    Extractor(
+        name=mcd_page_text.NAME,
+        version=mcd_page_text.VERSION,
+        description="MCD LCD page (view/lcd.aspx) as text",
+        sniff=mcd_page_text.sniff,
+        extract=mcd_page_text.extract,
+    )
+)
+
+
+def extractor_for(raw: RawDocument) -> Extractor:
+    """The extractor for these bytes, or `NotAnLcd` saying what they look like instead."""
+    for extractor in EXTRACTORS.values():
+        if extractor.sniff(raw):
+            return extractor
+    raise NotAnLcd(f"{raw.source}: {_describe(raw.content)}")
+
+
+def extract(raw: RawDocument, kind: str | None = None) -> tuple[Extractor, LcdDocument]:
+    """Extract with the named extractor, or the one `extractor_for` picks."""
+    if kind is not None:
+        if kind not in EXTRACTORS:
+            raise NotAnLcd(f"unknown extractor {kind!r}; known: {', '.join(EXTRACTORS)}")
+        extractor = EXTRACTORS[kind]
+    else:
+        extractor = extractor_for(raw)
+    return extractor, extractor.extract(raw)
+
+
+def _describe(content: bytes) -> str:
+    head = content[:2048]
+    if not content.strip():
+        return "empty file, not an LCD document"
+    if b"\x00" in head:
+        return "binary data, not an LCD document"
+    text = head.decode("utf-8", errors="replace").lstrip().lower()
+    if text.startswith(("<!doctype html", "<html")) or "<html" in text:
+        return "an HTML page that is not an LCD (no 'Local Coverage Determination' heading)"
+    if text.startswith(("{", "[")):
+        return "JSON that is not a Coverage API LCD response"
+    return "not a recognised LCD format (Coverage API JSON or MCD page text)"
+
+
+__all__ = ["EXTRACTORS", "Extractor", "extract", "extractor_for", "register"]

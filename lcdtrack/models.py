@@ -1,0 +1,265 @@
+"""Frozen records passed between the pipeline stages.
+
+    RawDocument  (fetch)  →  LcdDocument (extract)  →  Snapshot (store)  →  list[Change] (diff)
+
+Every record converts to plain JSON-ready data with `to_dict()` and back with `from_dict()`, so a
+stored snapshot can be re-read without re-extracting and the JSON output is the data itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+DocumentKind = Literal["final", "proposed"]
+Stance = Literal["covered", "not covered"]
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """Bytes exactly as fetched, plus where they came from. Nothing is parsed yet."""
+
+    content: bytes
+    source: str
+    media_type: str = ""
+    fetched_at: str = ""
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number or range with its unit, e.g. 0.4 to 1.5 g/kg. `high` equals `low` for one value."""
+
+    low: float
+    high: float
+    unit: str
+
+    def __str__(self) -> str:
+        low, high = _number(self.low), _number(self.high)
+        amount = low if low == high else f"{low} to {high}"
+        return f"{amount} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One dose a dosing statement gives: an amount and, when stated, how often ("per month")."""
+
+    amount: Quantity
+    per: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.amount} per {self.per}" if self.per else str(self.amount)
+
+
+@dataclass(frozen=True)
+class DosingStatement:
+    """A sentence of the indication that states a dose, with the doses parsed out of it."""
+
+    text: str
+    doses: tuple[Dose, ...]
+
+
+@dataclass(frozen=True)
+class Indication:
+    """One covered (or excluded) use, as the LCD lists it."""
+
+    name: str
+    match_key: str
+    aliases: tuple[str, ...]
+    text: str
+    criteria: tuple[str, ...] = ()
+    dosing: tuple[DosingStatement, ...] = ()
+    stance: Stance | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A named part of the LCD, in page order. `html` is kept where the source has markup."""
+
+    name: str
+    text: str
+    html: str | None = None
+
+
+@dataclass(frozen=True)
+class BibliographyEntry:
+    number: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class RevisionHistoryRow:
+    date: str | None
+    number: str
+    explanation: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublicVersion:
+    updated_on: str | None
+    effective_from: str | None
+    effective_to: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class LcdDates:
+    """Every date the LCD carries, as ISO `YYYY-MM-DD` strings (None = not applicable)."""
+
+    original_effective: str | None = None
+    revision_effective: str | None = None
+    revision_ending: str | None = None
+    retirement: str | None = None
+    notice_start: str | None = None
+    notice_end: str | None = None
+    comment_start: str | None = None
+    comment_end: str | None = None
+    last_updated: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class LcdDocument:
+    """The structured record of one version of one LCD, whatever format it came from.
+
+    `public_id` is what readers write (L39314, DL39314); `lcd_id` is CMS's internal number (39313
+    for DL39314), never derived from the public id.
+    """
+
+    public_id: str
+    lcd_id: int | None
+    version: int | None
+    kind: DocumentKind
+    title: str
+    status: str | None = None
+    contractors: tuple[str, ...] = ()
+    dates: LcdDates = field(default_factory=LcdDates)
+    source_proposed_id: str | None = None
+    source_lcd_id: str | None = None
+    sections: tuple[Section, ...] = ()
+    indications: tuple[Indication, ...] = ()
+    bibliography: tuple[BibliographyEntry, ...] = ()
+    revision_history: tuple[RevisionHistoryRow, ...] = ()
+    public_versions: tuple[PublicVersion, ...] = ()
+
+    def section(self, name: str) -> Section | None:
+        return next((s for s in self.sections if s.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LcdDocument:
+        return cls(
+            public_id=data["public_id"],
+            lcd_id=data.get("lcd_id"),
+            version=data.get("version"),
+            kind=data["kind"],
+            title=data["title"],
+            status=data.get("status"),
+            contractors=tuple(data.get("contractors", ())),
+            dates=LcdDates(**data.get("dates", {})),
+            source_proposed_id=data.get("source_proposed_id"),
+            source_lcd_id=data.get("source_lcd_id"),
+            sections=tuple(Section(**s) for s in data.get("sections", ())),
+            indications=tuple(_indication_from_dict(i) for i in data.get("indications", ())),
+            bibliography=tuple(BibliographyEntry(**b) for b in data.get("bibliography", ())),
+            revision_history=tuple(
+                RevisionHistoryRow(**{**r, "reasons": tuple(r.get("reasons", ()))})
+                for r in data.get("revision_history", ())
+            ),
+            public_versions=tuple(PublicVersion(**p) for p in data.get("public_versions", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A stored version of a document: the record plus where and when it was captured."""
+
+    id: int
+    document_id: str
+    version: int | None
+    record: LcdDocument
+    record_hash: str
+    raw_hash: str
+    extractor: str
+    extractor_version: str
+    source: str
+    fetched_at: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.document_id}@{self.version}" if self.version is not None else self.document_id
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """One run of a word-level diff: op is "=", "-" (deleted) or "+" (inserted)."""
+
+    op: Literal["=", "-", "+"]
+    text: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference in the reader's terms.
+
+    kind: indication_added | indication_removed | indication_changed | metadata_changed |
+    section_added | section_removed | section_changed.
+    `subject` names what changed (indication name, field, section); `aspect` refines an
+    indication change (criterion_added, criterion_removed, criterion_changed, dose_changed,
+    stance_changed, text_changed).
+    """
+
+    kind: str
+    subject: str
+    aspect: str | None = None
+    before: str | None = None
+    after: str | None = None
+    edits: tuple[TextEdit, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind}
+        key = "indication" if self.kind.startswith("indication_") else _SUBJECT_KEYS[self.kind]
+        data[key] = self.subject
+        if self.aspect is not None:
+            data["aspect"] = self.aspect
+        data["before"] = self.before
+        data["after"] = self.after
+        if self.edits:
+            data["diff"] = [[e.op, e.text] for e in self.edits]
+        return data
+
+
+_SUBJECT_KEYS = {
+    "metadata_changed": "field",
+    "section_added": "section",
+    "section_removed": "section",
+    "section_changed": "section",
+}
+
+
+def _indication_from_dict(data: dict[str, Any]) -> Indication:
+    return Indication(
+        name=data["name"],
+        match_key=data["match_key"],
+        aliases=tuple(data.get("aliases", ())),
+        text=data["text"],
+        criteria=tuple(data.get("criteria", ())),
+        dosing=tuple(
+            DosingStatement(
+                text=d["text"],
+                doses=tuple(
+                    Dose(amount=Quantity(**dose["amount"]), per=dose.get("per"))
+                    for dose in d["doses"]
+                ),
+            )
+            for d in data.get("dosing", ())
+        ),
+        stance=data.get("stance"),
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
