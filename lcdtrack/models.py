@@ -263,3 +263,45 @@ def _indication_from_dict(data: dict[str, Any]) -> Indication:
 
 def _number(value: float) -> str:
     return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """How a diff names one side: the snapshot it read and what a reader needs to place it."""
+
+    label: str
+    document_id: str
+    version: int | None
+    title: str
+    kind: DocumentKind
+    snapshot_id: int | None = None
+    extractor: str | None = None
+    source: str | None = None
+    effective: str | None = None
+
+    @classmethod
+    def of(cls, record: LcdDocument, snapshot: Snapshot | None = None) -> SnapshotRef:
+        label = snapshot.label if snapshot else (
+            f"{record.public_id}@{record.version}" if record.version is not None
+            else record.public_id
+        )
+        return cls(
+            label=label,
+            document_id=record.public_id,
+            version=record.version,
+            title=record.title,
+            kind=record.kind,
+            snapshot_id=snapshot.id if snapshot else None,
+            extractor=snapshot.extractor if snapshot else None,
+            source=snapshot.source if snapshot else None,
+            effective=record.dates.revision_effective or record.dates.original_effective,
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of diffing two snapshots: both sides and the changes between them."""
+
+    old: SnapshotRef
+    new: SnapshotRef
+    changes: tuple[Change, ...]

@@ -80,3 +80,8 @@ def _interval(after: str) -> str | None:
         count = fixed or f"{number(found['n']):g}"
         best = (found.start(), unit if count == "1" else f"{count} {unit}s")
     return best[1] if best else None
+
+
+def mask_doses(text: str) -> str:
+    """Text with every dose amount replaced by a placeholder (dose changes are compared apart)."""
+    return _DOSE.sub("<dose>", text)

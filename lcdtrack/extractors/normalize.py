@@ -5,7 +5,7 @@ Two levels:
 * `clean` gives the display text stored in records: Unicode spaces become plain spaces, runs of
   whitespace collapse, zero-width characters go. Wording, quotes and dashes are kept as written.
 * `canonical` is what "the same text" means to lcdtrack: on top of `clean` it folds curly quotes
-  to straight ones, dash and hyphen variants to "-", bullet glyphs away. Two texts with equal
+  to straight ones, dash and hyphen variants to "-", list markers (bullets, "1.", "a)") away. Two texts with equal
   canonical forms never produce a change (see README, "What is not a change").
 """
 
@@ -37,7 +37,9 @@ _QUOTES = str.maketrans(
         "\u2212": "-",
     }
 )
-_BULLETS = re.compile(r"(?m)^\s*[\u2022\u00b7\u25aa\u25cf\u25e6\u2023\u2043\u2219o*-]\s+")
+_BULLETS = re.compile(
+    r"(?m)^\s*(?:[\u2022\u00b7\u25aa\u25cf\u25e6\u2023\u2043\u2219o*-]|\d{1,3}[.)]|[a-zA-Z][.)])\s+"
+)
 _NA = {"", "n/a", "na", "none", "not applicable"}
 
 

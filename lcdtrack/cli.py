@@ -1,0 +1,220 @@
+"""The `lcdtrack` command line: each command parses options, makes one library call, renders
+the result and picks the exit status. Library errors become one `Error: …` line, exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from lcdtrack import pipeline, report
+from lcdtrack.errors import EXIT_CHANGES, EXIT_OK, EXIT_TROUBLE, LcdtrackError
+from lcdtrack.extractors import EXTRACTORS
+from lcdtrack.snapshots import SnapshotStore
+
+app = typer.Typer(
+    name="lcdtrack",
+    help=(
+        "Track how Medicare Local Coverage Determinations (LCDs) change.\n\n"
+        "Fetch LCD versions into a local SQLite history, then ask what changed in the terms a "
+        "reader uses: indications added or removed, criteria and doses changed, sections "
+        "reworded.\n\n"
+        "Try it offline: lcdtrack demo"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+T = TypeVar("T")
+DEFAULT_DB = "lcdtrack.db"
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class RecordFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        Path,
+        typer.Option(
+            "--db",
+            envvar="LCDTRACK_DB",
+            help="SQLite history file (created if missing). Env: LCDTRACK_DB.",
+            show_default=True,
+        ),
+    ] = Path(DEFAULT_DB),
+) -> None:
+    ctx.obj = db
+
+
+@contextmanager
+def _store(ctx: typer.Context) -> Iterator[SnapshotStore]:
+    with SnapshotStore(ctx.obj) as store:
+        yield store
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Call the library; turn its errors into one line on stderr and exit status 2."""
+    try:
+        return action()
+    except LcdtrackError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(EXIT_TROUBLE) from None
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files to read: a saved Coverage API /v1/data/lcd/ response (JSON) or an MCD "
+            "LCD page saved as text. The format is detected.",
+            show_default=False,
+        ),
+    ],
+    extractor: Annotated[
+        str | None,
+        typer.Option(help="Force an extractor instead of detecting it (see `lcdtrack extractors`)."),
+    ] = None,
+) -> None:
+    """Read LCD documents and store each as a snapshot (identical content is stored once).
+
+    Prints one line per source: id@version, new or unchanged, extractor and source.
+    Exit status 0 if every source was stored, 2 if any failed (the others are still stored).
+
+    Example: lcdtrack fetch L39314.txt lcd_39314_ver_7.json
+    """
+    failed = False
+    with _run(lambda: _store(ctx)) as store:
+        for outcome in pipeline.fetch_all(store, sources, extractor):
+            if outcome.error is not None or outcome.result is None:
+                failed = True
+                typer.echo(f"Error: {outcome.error}", err=True)
+                continue
+            snapshot = outcome.result.snapshot
+            state = "new" if outcome.result.created else "unchanged"
+            typer.echo(f"{snapshot.label:<16} {state:<9} {snapshot.extractor:<14} {outcome.source}")
+    raise typer.Exit(EXIT_TROUBLE if failed else EXIT_OK)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="L39314, DL39314 or L39314@7.", show_default=False)],
+    fmt: Annotated[RecordFormat, typer.Option("--format", "-f", help="Output format.")] = RecordFormat.text,
+) -> None:
+    """Show the structured record of a stored LCD: dates, indications with criteria and doses,
+    sections. JSON gives the whole record.
+
+    Example: lcdtrack show L39314 --format json
+    """
+    with _run(lambda: _store(ctx)) as store:
+        snapshot = _run(lambda: pipeline.resolve(store, reference))
+        typer.echo(report.render_record(snapshot, fmt.value), nl=False)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="An LCD id such as L39314.", show_default=False)],
+) -> None:
+    """List the stored versions of an LCD, oldest first, with effective dates and the number of
+    changes from the previous snapshot.
+
+    Example: lcdtrack history L39314
+    """
+    with _run(lambda: _store(ctx)) as store:
+        entries = _run(lambda: pipeline.history(store, reference))
+    typer.echo(f"{'snapshot':>8}  {'version':<16} {'effective':<10}  {'changes':>7}  source")
+    for entry in entries:
+        snap = entry.snapshot
+        dates = snap.record.dates
+        effective = dates.revision_effective or dates.original_effective or "-"
+        changes = "-" if entry.changes_from_previous is None else str(entry.changes_from_previous)
+        typer.echo(f"{snap.id:>8}  {snap.label:<16} {effective:<10}  {changes:>7}  "
+                   f"{snap.extractor}: {snap.source}")  # fmt: skip
+        if entry.note:
+            typer.echo(f"{'':>8}  note: {entry.note}")
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="Older side: ID or ID@VERSION.", show_default=False)],
+    new: Annotated[
+        str | None,
+        typer.Argument(help="Newer side. Omit to compare OLD's two latest snapshots.", show_default=False),
+    ] = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+) -> None:
+    """Show what changed between two stored LCD versions, in coverage terms.
+
+    Reports indications added, removed or changed (criteria, doses, stance, wording), dates and
+    status, and a word-level diff of each reworded section. Reformatting is never a change.
+
+    Exit status as diff(1): 0 no changes, 1 changes, 2 trouble.
+
+    Examples: lcdtrack diff DL39314 L39314 · lcdtrack diff L39314 · lcdtrack diff L39314@7 L39314@11 -f json
+    """
+    with _run(lambda: _store(ctx)) as store:
+        comparison = _run(lambda: pipeline.diff(store, old, new))
+    typer.echo(report.render(comparison, fmt.value), nl=False)
+    raise typer.Exit(EXIT_CHANGES if comparison.changes else EXIT_OK)
+
+
+@app.command()
+def demo(
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Write the demo database here instead of a temporary file."),
+    ] = None,
+) -> None:
+    """Offline demo: load the bundled proposed DL39314 and final L39314 (IVIG) into a fresh
+    database and show what the final LCD changed. No network is used.
+    """
+
+    def run(path: Path) -> None:
+        with SnapshotStore(path) as store:
+            comparison = _run(lambda: pipeline.demo(store))
+        typer.echo(report.render(comparison, fmt.value), nl=False)
+
+    if keep is not None:
+        if keep.exists():
+            typer.echo(f"Error: {keep} exists; the demo writes a fresh database", err=True)
+            raise typer.Exit(EXIT_TROUBLE)
+        run(keep)
+        typer.echo(f"\nDemo database kept at {keep}; try: lcdtrack --db {keep} show L39314", err=True)
+        return
+    with tempfile.TemporaryDirectory(prefix="lcdtrack-demo-") as folder:
+        run(Path(folder) / "demo.db")
+
+
+@app.command("extractors")
+def list_extractors() -> None:
+    """List the registered extractors (source formats lcdtrack reads)."""
+    for extractor in EXTRACTORS.values():
+        typer.echo(f"{extractor.name:<16} v{extractor.version}  {extractor.description}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app(prog_name=os.path.basename(__file__))

@@ -1,0 +1,95 @@
+"""`compare(old, new)`: what changed between two LCD records, as `Change`s in a reader's terms.
+
+Order of the result: metadata, then indications (added, removed, changed), then sections.
+Presentation never counts: texts are compared in their canonical form
+(`lcdtrack.extractors.normalize.canonical`).
+"""
+
+from __future__ import annotations
+
+from lcdtrack.diff.indications import compare_indication, match_indications
+from lcdtrack.diff.words import is_changed, word_diff
+from lcdtrack.errors import LayoutChanged
+from lcdtrack.extractors.grammar import INDICATIONS_SECTION
+from lcdtrack.extractors.normalize import canonical, is_empty
+from lcdtrack.models import Change, LcdDocument
+
+METADATA_FIELDS = ("title", "status")
+DATE_FIELDS = (
+    "original_effective",
+    "revision_effective",
+    "revision_ending",
+    "retirement",
+    "notice_start",
+    "notice_end",
+    "comment_start",
+    "comment_end",
+    "last_updated",
+    "published",
+)
+LINK_FIELDS = ("source_proposed_id", "source_lcd_id")
+
+
+def compare(old: LcdDocument, new: LcdDocument) -> list[Change]:
+    """Every change from `old` to `new`; an empty list means the same policy."""
+    _guard_layout(old, new)
+    return [*_metadata(old, new), *_indications(old, new), *_sections(old, new)]
+
+
+def _guard_layout(old: LcdDocument, new: LcdDocument) -> None:
+    """Losing every indication while the section still has text is a parse failure, not news."""
+    section = new.section(INDICATIONS_SECTION)
+    if old.indications and not new.indications and section and not is_empty(section.text):
+        raise LayoutChanged(
+            f"{new.public_id}: no indications could be read where {old.public_id} had "
+            f"{len(old.indications)}; the layout changed — not reporting them as removed"
+        )
+
+
+def _metadata(old: LcdDocument, new: LcdDocument) -> list[Change]:
+    pairs: list[tuple[str, str | None, str | None]] = [
+        (field, getattr(old, field), getattr(new, field)) for field in METADATA_FIELDS
+    ]
+    pairs += [(f, getattr(old.dates, f), getattr(new.dates, f)) for f in DATE_FIELDS]
+    if old.public_id == new.public_id:
+        pairs += [(f, getattr(old, f), getattr(new, f)) for f in LINK_FIELDS]
+    # A value the newer record lacks is not reported: the page text carries no `status` or
+    # `last_updated`, so comparing an API snapshot with a page snapshot would report noise.
+    return [
+        Change("metadata_changed", field, None, before, after)
+        for field, before, after in pairs
+        if after is not None and canonical(before or "") != canonical(after)
+    ]
+
+
+def _indications(old: LcdDocument, new: LcdDocument) -> list[Change]:
+    pairs, removed, added = match_indications(old.indications, new.indications)
+    changes = [Change("indication_added", i.name, None, None, i.text) for i in added]
+    changes += [Change("indication_removed", i.name, None, i.text, None) for i in removed]
+    for before, after in pairs:
+        changes.extend(compare_indication(before, after))
+    return changes
+
+
+def _sections(old: LcdDocument, new: LcdDocument) -> list[Change]:
+    old_sections = {s.name: s for s in old.sections}
+    new_names = {s.name for s in new.sections}
+    changes: list[Change] = []
+    for section in new.sections:
+        before = old_sections.get(section.name)
+        if before is None:
+            changes.append(Change("section_added", section.name, None, None, section.text))
+            continue
+        if canonical(before.text) == canonical(section.text):
+            continue
+        edits = word_diff(canonical(before.text), canonical(section.text))
+        if is_changed(edits):
+            changes.append(
+                Change("section_changed", section.name, None, before.text, section.text, edits)
+            )
+    changes += [
+        Change("section_removed", s.name, None, s.text, None)
+        for s in old.sections
+        if s.name not in new_names
+    ]
+    return changes

@@ -1,0 +1,125 @@
+"""The pipeline, in order: fetch → extract → save → compare. The only module that knows the order.
+
+Functions here return data and print nothing; `lcdtrack.cli` renders what they return.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+
+from lcdtrack.diff import compare
+from lcdtrack.errors import LayoutChanged, LcdtrackError, NotFound
+from lcdtrack.extractors import extract
+from lcdtrack.fetch import fetch_source
+from lcdtrack.models import Comparison, RawDocument, Snapshot, SnapshotRef
+from lcdtrack.snapshots import SaveResult, SnapshotStore
+
+_REFERENCE = re.compile(r"^(?P<id>D?[LA]\d{4,6})(?:@(?P<version>\d+))?$", re.IGNORECASE)
+DEMO_FILES = ("DL39314_v19.coverage-api.json", "L39314_v7.coverage-api.json")
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What happened to one source: saved (new or already stored), or the error it raised."""
+
+    source: str
+    result: SaveResult | None = None
+    error: LcdtrackError | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    snapshot: Snapshot
+    changes_from_previous: int | None
+    note: str | None = None
+
+
+def ingest(store: SnapshotStore, raw: RawDocument, extractor: str | None = None) -> SaveResult:
+    """Extract a raw document and save it. Nothing is written unless extraction succeeds."""
+    chosen, record = extract(raw, extractor)
+    return store.save(raw, record, chosen.name, chosen.version)
+
+
+def fetch_all(
+    store: SnapshotStore, sources: list[str], extractor: str | None = None
+) -> Iterator[FetchOutcome]:
+    """Fetch, extract and save each source; a failing source does not stop the others."""
+    for source in sources:
+        try:
+            yield FetchOutcome(source, result=ingest(store, fetch_source(source), extractor))
+        except LcdtrackError as error:
+            yield FetchOutcome(source, error=error)
+
+
+def parse_reference(reference: str) -> tuple[str, int | None]:
+    """"L39314@7" → ("L39314", 7); "dl39314" → ("DL39314", None)."""
+    match = _REFERENCE.match(reference.strip())
+    if not match:
+        raise LcdtrackError(
+            f"{reference!r} is not an LCD id; write it as L39314, DL39314 or L39314@7"
+        )
+    version = match["version"]
+    return match["id"].upper(), int(version) if version else None
+
+
+def resolve(store: SnapshotStore, reference: str) -> Snapshot:
+    document_id, version = parse_reference(reference)
+    return store.latest(document_id, version)
+
+
+def diff(store: SnapshotStore, old: str, new: str | None = None) -> Comparison:
+    """Compare two stored snapshots; with one reference, its two latest snapshots."""
+    if new is None:
+        document_id, _ = parse_reference(old)
+        snapshots = store.history(document_id)
+        if len(snapshots) < 2:
+            raise NotFound(f"{document_id}: only one snapshot stored; nothing to compare yet")
+        before, after = snapshots[-2], snapshots[-1]
+    else:
+        before, after = resolve(store, old), resolve(store, new)
+    return compare_snapshots(before, after)
+
+
+def compare_snapshots(before: Snapshot, after: Snapshot) -> Comparison:
+    return Comparison(
+        old=SnapshotRef.of(before.record, before),
+        new=SnapshotRef.of(after.record, after),
+        changes=tuple(compare(before.record, after.record)),
+    )
+
+
+def history(store: SnapshotStore, reference: str) -> list[HistoryEntry]:
+    """Stored snapshots of a document, oldest first, with the change count from the previous."""
+    document_id, _ = parse_reference(reference)
+    snapshots = store.history(document_id)
+    entries: list[HistoryEntry] = []
+    for index, snapshot in enumerate(snapshots):
+        if index == 0:
+            entries.append(HistoryEntry(snapshot, None))
+            continue
+        try:
+            count = len(compare(snapshots[index - 1].record, snapshot.record))
+        except LayoutChanged as error:
+            entries.append(HistoryEntry(snapshot, None, note=str(error)))
+        else:
+            entries.append(HistoryEntry(snapshot, count))
+    return entries
+
+
+def demo_sources() -> list[RawDocument]:
+    """The bundled proposed DL39314 and final L39314 (Coverage API responses, package data)."""
+    folder = resources.files("lcdtrack") / "data"
+    return [
+        RawDocument(content=(folder / name).read_bytes(), source=f"lcdtrack:data/{name}",
+                    media_type="application/json")  # fmt: skip
+        for name in DEMO_FILES
+    ]
+
+
+def demo(store: SnapshotStore) -> Comparison:
+    """Load the bundled pair into `store` and compare proposed → final. No network."""
+    proposed, final = (ingest(store, raw).snapshot for raw in demo_sources())
+    return compare_snapshots(proposed, final)

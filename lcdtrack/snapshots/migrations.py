@@ -1,0 +1,83 @@
+"""The snapshot store's schema, as `sqlite_utils.Migrations`. Released migrations never change;
+a schema change is a new function at the end. Opening a store applies what is pending.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("lcdtrack")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["raw_sources"].create(
+        {
+            "hash": str,
+            "content": bytes,
+            "compression": str,
+            "size": int,
+            "media_type": str,
+            "first_source": str,
+            "stored_at": str,
+        },
+        pk="hash",
+    )
+    db["documents"].create(
+        {
+            "id": str,
+            "lcd_id": int,
+            "kind": str,
+            "title": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+    )
+    db["snapshots"].create(
+        {
+            "id": int,
+            "document_id": str,
+            "lcd_id": int,
+            "version": int,
+            "title": str,
+            "record_hash": str,
+            "raw_hash": str,
+            "extractor": str,
+            "extractor_version": str,
+            "source": str,
+            "fetched_at": str,
+            "saved_at": str,
+            "original_effective": str,
+            "revision_effective": str,
+            "revision_ending": str,
+            "retirement": str,
+            "last_updated": str,
+            "record": str,
+        },
+        pk="id",
+        foreign_keys=[("document_id", "documents", "id"), ("raw_hash", "raw_sources", "hash")],
+        not_null={"document_id", "record_hash", "raw_hash", "extractor", "record"},
+    )
+    db["snapshots"].create_index(["document_id", "version", "record_hash"], unique=True)
+    db["sections"].create(
+        {"snapshot_id": int, "position": int, "name": str, "text": str, "html": str},
+        pk=("snapshot_id", "position"),
+        foreign_keys=[("snapshot_id", "snapshots", "id")],
+    )
+    db["indications"].create(
+        {
+            "snapshot_id": int,
+            "position": int,
+            "name": str,
+            "match_key": str,
+            "aliases": str,
+            "stance": str,
+            "criteria": str,
+            "doses": str,
+            "text": str,
+        },
+        pk=("snapshot_id", "position"),
+        foreign_keys=[("snapshot_id", "snapshots", "id")],
+    )
+    db["indications"].create_index(["match_key"])

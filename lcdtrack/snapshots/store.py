@@ -1,0 +1,260 @@
+"""`SnapshotStore`: every extracted version kept in SQLite, deduplicated, raw bytes alongside.
+
+Snapshots are append-only and content-addressed: a snapshot is identified by its document,
+version and the hash of its canonical record JSON, so saving the same content again creates
+nothing. The raw bytes are kept (zlib-compressed, keyed by their own hash) so that a later
+extractor can re-read them. Each save is one transaction: it lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from lcdtrack.errors import NotFound, StoreError
+from lcdtrack.models import LcdDocument, RawDocument, Snapshot
+from lcdtrack.snapshots.canonical import canonical_json, content_hash, record_hash
+from lcdtrack.snapshots.migrations import migrations
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    snapshot: Snapshot
+    created: bool
+
+
+class SnapshotStore:
+    """The history database. `path` may be ":memory:" for throw-away use."""
+
+    def __init__(self, path: str | Path, clock: Callable[[], str] = utc_now) -> None:
+        self.path = str(path)
+        self.clock = clock
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+            self.db = Database(conn)
+            if self.path != ":memory:":
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path}: cannot open the snapshot database ({error})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> SnapshotStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------
+
+    def save(
+        self, raw: RawDocument, record: LcdDocument, extractor: str, extractor_version: str
+    ) -> SaveResult:
+        """Store a snapshot unless the same record of the same version is already stored."""
+        data = record.to_dict()
+        rhash = record_hash(data)
+        with self._transaction():
+            existing = self._find(record.public_id, record.version, rhash)
+            now = self.clock()
+            self._upsert_document(record, now)
+            if existing is not None:
+                return SaveResult(existing, created=False)
+            raw_hash = self._save_raw(raw, now)
+            snapshot_id = self._insert_snapshot(raw, record, data, rhash, raw_hash, extractor,
+                                                extractor_version, now)
+            self._insert_parts(snapshot_id, record)
+        return SaveResult(self.get(snapshot_id), created=True)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield
+            conn.execute("COMMIT")
+        except BaseException as error:
+            conn.execute("ROLLBACK")
+            if isinstance(error, sqlite3.DatabaseError):
+                raise StoreError(f"{self.path}: could not save the snapshot ({error})") from None
+            raise
+
+    def _upsert_document(self, record: LcdDocument, now: str) -> None:
+        table = self.db.table("documents")
+        row = {"id": record.public_id, "lcd_id": record.lcd_id, "kind": record.kind,
+               "title": record.title, "last_seen": now}  # fmt: skip
+        if self._exists("documents", "id = ?", [record.public_id]):
+            table.update(record.public_id, {k: v for k, v in row.items() if v is not None})
+        else:
+            table.insert({**row, "first_seen": now})
+
+    def _save_raw(self, raw: RawDocument, now: str) -> str:
+        digest = content_hash(raw.content)
+        if not self._exists("raw_sources", "hash = ?", [digest]):
+            self.db.table("raw_sources").insert(
+                {
+                    "hash": digest,
+                    "content": zlib.compress(raw.content, 6),
+                    "compression": "zlib",
+                    "size": len(raw.content),
+                    "media_type": raw.media_type,
+                    "first_source": raw.source,
+                    "stored_at": now,
+                }
+            )
+        return digest
+
+    def _insert_snapshot(
+        self,
+        raw: RawDocument,
+        record: LcdDocument,
+        data: dict[str, Any],
+        rhash: str,
+        raw_hash: str,
+        extractor: str,
+        extractor_version: str,
+        now: str,
+    ) -> int:
+        dates = record.dates
+        table = self.db.table("snapshots")
+        table.insert(
+            {
+                "document_id": record.public_id,
+                "lcd_id": record.lcd_id,
+                "version": record.version,
+                "title": record.title,
+                "record_hash": rhash,
+                "raw_hash": raw_hash,
+                "extractor": extractor,
+                "extractor_version": extractor_version,
+                "source": raw.source,
+                "fetched_at": raw.fetched_at or now,
+                "saved_at": now,
+                "original_effective": dates.original_effective,
+                "revision_effective": dates.revision_effective,
+                "revision_ending": dates.revision_ending,
+                "retirement": dates.retirement,
+                "last_updated": dates.last_updated,
+                "record": canonical_json(data),
+            }
+        )
+        assert table.last_rowid is not None
+        return table.last_rowid
+
+    def _insert_parts(self, snapshot_id: int, record: LcdDocument) -> None:
+        self.db.table("sections").insert_all(
+            {"snapshot_id": snapshot_id, "position": i, "name": s.name, "text": s.text,
+             "html": s.html}  # fmt: skip
+            for i, s in enumerate(record.sections)
+        )
+        self.db.table("indications").insert_all(
+            {
+                "snapshot_id": snapshot_id,
+                "position": i,
+                "name": ind.name,
+                "match_key": ind.match_key,
+                "aliases": json.dumps(list(ind.aliases)),
+                "stance": ind.stance,
+                "criteria": json.dumps(list(ind.criteria), ensure_ascii=False),
+                "doses": json.dumps([str(d) for s in ind.dosing for d in s.doses]),
+                "text": ind.text,
+            }
+            for i, ind in enumerate(record.indications)
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, snapshot_id: int) -> Snapshot:
+        rows = list(self.db.query("select * from snapshots where id = ?", [snapshot_id]))
+        if not rows:
+            raise NotFound(f"no snapshot with id {snapshot_id}")
+        return _snapshot(rows[0])
+
+    def latest(self, document_id: str, version: int | None = None) -> Snapshot:
+        """The newest snapshot of a document, or of one version of it."""
+        where, params = "document_id = ?", [document_id.upper()]
+        if version is not None:
+            where += " and version = ?"
+            params.append(str(version))
+        rows = list(
+            self.db.query(
+                f"select * from snapshots where {where} "
+                "order by coalesce(version, -1) desc, id desc limit 1",
+                params,
+            )
+        )
+        if not rows:
+            wanted = f"{document_id}@{version}" if version is not None else document_id
+            raise NotFound(f"{wanted}: no stored snapshot (fetch it first)")
+        return _snapshot(rows[0])
+
+    def history(self, document_id: str) -> list[Snapshot]:
+        """Every snapshot of a document, oldest version first."""
+        rows = self.db.query(
+            "select * from snapshots where document_id = ? order by coalesce(version, -1), id",
+            [document_id.upper()],
+        )
+        snapshots = [_snapshot(row) for row in rows]
+        if not snapshots:
+            raise NotFound(f"{document_id}: no stored snapshot (fetch it first)")
+        return snapshots
+
+    def raw(self, raw_hash: str) -> bytes:
+        rows = list(self.db.query("select * from raw_sources where hash = ?", [raw_hash]))
+        if not rows:
+            raise NotFound(f"no raw source {raw_hash}")
+        return zlib.decompress(rows[0]["content"])
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.db.table(name).count for name in ("documents", "snapshots", "raw_sources")}
+
+    def _find(self, document_id: str, version: int | None, rhash: str) -> Snapshot | None:
+        rows = list(
+            self.db.query(
+                "select * from snapshots where document_id = ? and version is ? "
+                "and record_hash = ?",
+                [document_id, version, rhash],
+            )
+        )
+        return _snapshot(rows[0]) if rows else None
+
+    def _exists(self, table: str, where: str, params: list[Any]) -> bool:
+        sql = f"select 1 from [{table}] where {where} limit 1"
+        return bool(list(self.db.query(sql, params)))
+
+
+def _snapshot(row: dict[str, Any]) -> Snapshot:
+    return Snapshot(
+        id=row["id"],
+        document_id=row["document_id"],
+        version=row["version"],
+        record=LcdDocument.from_dict(json.loads(row["record"])),
+        record_hash=row["record_hash"],
+        raw_hash=row["raw_hash"],
+        extractor=row["extractor"],
+        extractor_version=row["extractor_version"],
+        source=row["source"],
+        fetched_at=row["fetched_at"],
+    )
