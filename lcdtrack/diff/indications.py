@@ -1,7 +1,8 @@
 """Indication-level comparison: match indications across versions, then compare each pair.
 
-Matching: first by `match_key` (the normalised name without abbreviations), then by a shared
-abbreviation alias (IMNM ↔ IMNM). Order on the page never matters.
+Matching: first by `match_key` (the normalised name without abbreviations), then by an
+abbreviation alias that names exactly one indication on each side (IMNM ↔ IMNM). Order on the
+page never matters.
 """
 
 from __future__ import annotations
@@ -23,19 +24,28 @@ def match_indications(
 ) -> tuple[list[tuple[Indication, Indication]], list[Indication], list[Indication]]:
     """Pairs (old, new), then unmatched old (removed) and unmatched new (added)."""
     remaining_old = list(old)
+    new = list(new)
+    unique_old = _unique_aliases(remaining_old)
+    unique_new = _unique_aliases(new)
     pairs: list[tuple[Indication, Indication]] = []
     added: list[Indication] = []
     for candidate in new:
         partner = next((o for o in remaining_old if o.match_key == candidate.match_key), None)
         if partner is None:
-            aliases = set(candidate.aliases)
-            partner = next((o for o in remaining_old if aliases & set(o.aliases)), None)
+            shared = [a for a in candidate.aliases if a in unique_new and a in unique_old]
+            partner = next((o for o in remaining_old if set(shared) & set(o.aliases)), None)
         if partner is None:
             added.append(candidate)
         else:
             remaining_old.remove(partner)
             pairs.append((partner, candidate))
     return pairs, remaining_old, added
+
+
+def _unique_aliases(indications: list[Indication]) -> set[str]:
+    """Abbreviations that name exactly one indication (GVHD in two names identifies neither)."""
+    counts = Counter(alias for i in indications for alias in set(i.aliases))
+    return {alias for alias, count in counts.items() if count == 1}
 
 
 def compare_indication(old: Indication, new: Indication) -> list[Change]:

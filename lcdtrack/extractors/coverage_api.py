@@ -24,8 +24,8 @@ REQUIRED_FIELDS = ("lcd_id", "lcd_version", "title", "indication")
 
 
 def sniff(raw: RawDocument) -> bool:
-    head = raw.content[:4096].lstrip()
-    return head.startswith(b"{") and b'"data"' in raw.content[:1_000_000]
+    """Any JSON object: the Coverage API's envelope, or one of its error bodies."""
+    return raw.content[:4096].lstrip().startswith((b"{", b"\xef\xbb\xbf{"))
 
 
 def extract(raw: RawDocument) -> LcdDocument:

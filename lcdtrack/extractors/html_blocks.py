@@ -20,6 +20,7 @@ from lcdtrack.extractors.normalize import clean
 _LISTS = {"ul", "ol"}
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "section"}
 _SKIP = {"script", "style", "head", "title", "template"}
+_BREAK = "\x1e"  # marks a <br>; raw newlines in the source are only whitespace
 _ESCAPED = re.compile(r"&lt;\s*/?\s*[a-zA-Z]|&lt;&sol;")
 
 
@@ -60,7 +61,7 @@ def _walk(element: etree._Element, out: list[Block], depth: int) -> None:
             else:
                 out.extend(Block("p", line) for line in _inline_lines(child))
         elif tag == "br":
-            inline.append("\n")
+            inline.append(_BREAK)
         elif tag and tag not in _SKIP:
             inline.append(_inline_text(child))
         inline.append(child.tail or "")
@@ -73,21 +74,30 @@ def _walk_list(element: etree._Element, out: list[Block], depth: int) -> None:
     for item in element:
         if item.tag != "li":
             continue
-        head: list[str] = [item.text or ""]
+        head: list[str] = []
         nested: list[etree._Element] = []
-        for child in item:
-            tag = child.tag if isinstance(child.tag, str) else ""
-            if tag in _LISTS:
-                nested.append(child)
-            elif tag == "br":
-                head.append(" ")
-            elif tag and tag not in _SKIP:
-                head.append(_inline_text(child) + " " if tag in _BLOCKS else _inline_text(child))
-            head.append(child.tail or "")
+        _item_parts(item, head, nested)
         out.append(Block("li", clean("".join(head)), depth, number if ordered else None))
         for sub in nested:
             _walk_list(sub, out, depth + 1)
         number += 1
+
+
+def _item_parts(element: etree._Element, head: list[str], nested: list[etree._Element]) -> None:
+    """A list item's own text into `head`, the lists nested anywhere inside it into `nested`."""
+    head.append(element.text or "")
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in _LISTS:
+            nested.append(child)
+        elif tag == "br" or tag in _BLOCKS:
+            head.append(" ")
+            if tag != "br":
+                _item_parts(child, head, nested)
+                head.append(" ")
+        elif tag and tag not in _SKIP:
+            _item_parts(child, head, nested)
+        head.append(child.tail or "")
 
 
 def _walk_table(table: etree._Element, out: list[Block]) -> None:
@@ -98,7 +108,7 @@ def _walk_table(table: etree._Element, out: list[Block]) -> None:
 
 
 def _flush(inline: list[str], out: list[Block]) -> None:
-    for line in "".join(inline).split("\n"):
+    for line in "".join(inline).split(_BREAK):
         if text := clean(line):
             out.append(Block("p", text))
     inline.clear()
@@ -107,7 +117,7 @@ def _flush(inline: list[str], out: list[Block]) -> None:
 def _inline_lines(element: etree._Element) -> list[str]:
     """The lines of a paragraph-like element; `<br>` starts a new line."""
     text = _text_with_breaks(element)
-    return [t for t in (clean(line) for line in text.split("\n")) if t]
+    return [t for t in (clean(line) for line in text.split(_BREAK)) if t]
 
 
 def _text_with_breaks(element: etree._Element) -> str:
@@ -121,14 +131,14 @@ def _collect(element: etree._Element, parts: list[str]) -> None:
     for child in element:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag == "br":
-            parts.append("\n")
+            parts.append(_BREAK)
         elif tag and tag not in _SKIP:
             _collect(child, parts)
         parts.append(child.tail or "")
 
 
 def _inline_text(element: etree._Element) -> str:
-    return _text_with_breaks(element).replace("\n", " ")
+    return _text_with_breaks(element).replace(_BREAK, " ")
 
 
 def _has_block_children(element: etree._Element) -> bool:

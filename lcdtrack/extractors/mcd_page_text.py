@@ -32,7 +32,7 @@ _BULLET = re.compile(r"^(?P<indent>\s*)[\u2022\u00b7\u25aa\u25cf\u25e6o*-]\s+(?P
 _NUMBERED = re.compile(r"^(?P<indent>\s+)(?P<number>\d{1,3})[.)]\s+(?P<text>\S.*)$")
 _PUBLIC_VERSION = re.compile(
     r"^(?P<updated>\d\d/\d\d/\d{4})\s+(?P<start>\d\d/\d\d/\d{4})\s*-\s*(?P<end>\S+)\s+(?P<status>.+?)"
-    r"(?:\s+You are here)?$"
+    r"(?P<here>\s+You are here)?$"
 )
 _PUBLIC_ID = re.compile(r"\b(D?L\d{5})\b")
 
@@ -120,7 +120,10 @@ def _parts(
         kind="proposed" if proposed else "final",
         title=clean(labels.get("title", "")),
         status=_status(lines),
-        dates=LcdDates(**{f: iso_date(labels.get(f)) for f in _DATE_FIELDS}),
+        dates=LcdDates(
+            **{f: iso_date(labels.get(f)) for f in _DATE_FIELDS},
+            last_updated=_this_version_updated(blocks.get("Public Versions", [])),
+        ),
         source_proposed_id=labels.get("source_proposed_id") or None,
         source_lcd_id=labels.get("source_lcd_id") or None,
         sections=sections,
@@ -198,6 +201,15 @@ def _public_versions(body: list[str]) -> tuple[PublicVersion, ...]:
                 )
             )
     return tuple(versions)
+
+
+def _this_version_updated(body: list[str]) -> str | None:
+    """"Updated On" of the Public Versions row marked "You are here" (this page's version)."""
+    for line in body:
+        match = _PUBLIC_VERSION.match(line.strip())
+        if match and match["here"]:
+            return iso_date(match["updated"])
+    return None
 
 
 def _ids_from_source(source: str) -> tuple[int | None, int | None]:
