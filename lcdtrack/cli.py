@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -65,10 +64,9 @@ def main(
     ctx.obj = db
 
 
-@contextmanager
-def _store(ctx: typer.Context) -> Iterator[SnapshotStore]:
-    with SnapshotStore(ctx.obj) as store:
-        yield store
+def _open(ctx: typer.Context, create: bool = False) -> SnapshotStore:
+    """The store named by --db; reading commands never create an empty one."""
+    return SnapshotStore(ctx.obj, create=create)
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -104,7 +102,7 @@ def fetch(
     Example: lcdtrack fetch L39314.txt lcd_39314_ver_7.json
     """
     failed = False
-    with _run(lambda: _store(ctx)) as store:
+    with _run(lambda: _open(ctx, create=True)) as store:
         for outcome in pipeline.fetch_all(store, sources, extractor):
             if outcome.error is not None or outcome.result is None:
                 failed = True
@@ -127,7 +125,7 @@ def show(
 
     Example: lcdtrack show L39314 --format json
     """
-    with _run(lambda: _store(ctx)) as store:
+    with _run(lambda: _open(ctx)) as store:
         snapshot = _run(lambda: pipeline.resolve(store, reference))
         typer.echo(report.render_record(snapshot, fmt.value), nl=False)
 
@@ -142,7 +140,7 @@ def history(
 
     Example: lcdtrack history L39314
     """
-    with _run(lambda: _store(ctx)) as store:
+    with _run(lambda: _open(ctx)) as store:
         entries = _run(lambda: pipeline.history(store, reference))
     typer.echo(f"{'snapshot':>8}  {'version':<16} {'effective':<10}  {'changes':>7}  source")
     for entry in entries:
@@ -175,7 +173,7 @@ def diff(
 
     Examples: lcdtrack diff DL39314 L39314 · lcdtrack diff L39314 · lcdtrack diff L39314@7 L39314@11 -f json
     """
-    with _run(lambda: _store(ctx)) as store:
+    with _run(lambda: _open(ctx)) as store:
         comparison = _run(lambda: pipeline.diff(store, old, new))
     typer.echo(report.render(comparison, fmt.value), nl=False)
     raise typer.Exit(EXIT_CHANGES if comparison.changes else EXIT_OK)

@@ -39,11 +39,16 @@ class SaveResult:
 
 
 class SnapshotStore:
-    """The history database. `path` may be ":memory:" for throw-away use."""
+    """The history database. `path` may be ":memory:" for throw-away use; with `create=False`
+    a missing file is an error instead of a new empty database."""
 
-    def __init__(self, path: str | Path, clock: Callable[[], str] = utc_now) -> None:
+    def __init__(
+        self, path: str | Path, clock: Callable[[], str] = utc_now, create: bool = True
+    ) -> None:
         self.path = str(path)
         self.clock = clock
+        if not create and self.path != ":memory:" and not Path(self.path).exists():
+            raise StoreError(f"{self.path}: no such database (run `lcdtrack fetch` first)")
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
