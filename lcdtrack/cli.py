@@ -91,7 +91,9 @@ def fetch(
     ],
     extractor: Annotated[
         str | None,
-        typer.Option(help="Force an extractor instead of detecting it (see `lcdtrack extractors`)."),
+        typer.Option(
+            help="Force an extractor instead of detecting it (see `lcdtrack extractors`)."
+        ),
     ] = None,
 ) -> None:
     """Read LCD documents and store each as a snapshot (identical content is stored once).
@@ -117,8 +119,12 @@ def fetch(
 @app.command()
 def show(
     ctx: typer.Context,
-    reference: Annotated[str, typer.Argument(help="L39314, DL39314 or L39314@7.", show_default=False)],
-    fmt: Annotated[RecordFormat, typer.Option("--format", "-f", help="Output format.")] = RecordFormat.text,
+    reference: Annotated[
+        str, typer.Argument(help="L39314, DL39314 or L39314@7.", show_default=False)
+    ],
+    fmt: Annotated[
+        RecordFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = RecordFormat.text,
 ) -> None:
     """Show the structured record of a stored LCD: dates, indications with criteria and doses,
     sections. JSON gives the whole record.
@@ -160,9 +166,13 @@ def diff(
     old: Annotated[str, typer.Argument(help="Older side: ID or ID@VERSION.", show_default=False)],
     new: Annotated[
         str | None,
-        typer.Argument(help="Newer side. Omit to compare OLD's two latest snapshots.", show_default=False),
+        typer.Argument(
+            help="Newer side. Omit to compare OLD's two latest snapshots.", show_default=False
+        ),
     ] = None,
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    fmt: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = DiffFormat.text,
 ) -> None:
     """Show what changed between two stored LCD versions, in coverage terms.
 
@@ -171,7 +181,10 @@ def diff(
 
     Exit status as diff(1): 0 no changes, 1 changes, 2 trouble.
 
-    Examples: lcdtrack diff DL39314 L39314 · lcdtrack diff L39314 · lcdtrack diff L39314@7 L39314@11 -f json
+    Examples:
+      lcdtrack diff DL39314 L39314
+      lcdtrack diff L39314
+      lcdtrack diff L39314@7 L39314@11 --format json
     """
     with _run(lambda: _open(ctx)) as store:
         comparison = _run(lambda: pipeline.diff(store, old, new))
@@ -181,7 +194,9 @@ def diff(
 
 @app.command()
 def demo(
-    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
+    fmt: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = DiffFormat.text,
     keep: Annotated[
         Path | None,
         typer.Option(help="Write the demo database here instead of a temporary file."),
@@ -201,7 +216,9 @@ def demo(
             typer.echo(f"Error: {keep} exists; the demo writes a fresh database", err=True)
             raise typer.Exit(EXIT_TROUBLE)
         run(keep)
-        typer.echo(f"\nDemo database kept at {keep}; try: lcdtrack --db {keep} show L39314", err=True)
+        typer.echo(
+            f"\nDemo database kept at {keep}; try: lcdtrack --db {keep} show L39314", err=True
+        )
         return
     with tempfile.TemporaryDirectory(prefix="lcdtrack-demo-") as folder:
         run(Path(folder) / "demo.db")

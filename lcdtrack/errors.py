@@ -28,7 +28,7 @@ class NotAnLcd(ExtractError):
 
 
 class NotAvailable(ExtractError):
-    """The source is well-formed but holds no record, e.g. a Coverage API envelope with empty data."""
+    """The source is well-formed but holds no record (a Coverage API envelope with empty data)."""
 
 
 class LayoutChanged(ExtractError):

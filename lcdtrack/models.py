@@ -190,7 +190,9 @@ class Snapshot:
 
     @property
     def label(self) -> str:
-        return f"{self.document_id}@{self.version}" if self.version is not None else self.document_id
+        return (
+            f"{self.document_id}@{self.version}" if self.version is not None else self.document_id
+        )
 
 
 @dataclass(frozen=True)
@@ -281,9 +283,14 @@ class SnapshotRef:
 
     @classmethod
     def of(cls, record: LcdDocument, snapshot: Snapshot | None = None) -> SnapshotRef:
-        label = snapshot.label if snapshot else (
-            f"{record.public_id}@{record.version}" if record.version is not None
-            else record.public_id
+        label = (
+            snapshot.label
+            if snapshot
+            else (
+                f"{record.public_id}@{record.version}"
+                if record.version is not None
+                else record.public_id
+            )
         )
         return cls(
             label=label,

@@ -55,7 +55,7 @@ def fetch_all(
 
 
 def parse_reference(reference: str) -> tuple[str, int | None]:
-    """"L39314@7" → ("L39314", 7); "dl39314" → ("DL39314", None)."""
+    """ "L39314@7" → ("L39314", 7); "dl39314" → ("DL39314", None)."""
     match = _REFERENCE.match(reference.strip())
     if not match:
         raise LcdtrackError(
@@ -113,8 +113,11 @@ def demo_sources() -> list[RawDocument]:
     """The bundled proposed DL39314 and final L39314 (Coverage API responses, package data)."""
     folder = resources.files("lcdtrack") / "data"
     return [
-        RawDocument(content=(folder / name).read_bytes(), source=f"lcdtrack:data/{name}",
-                    media_type="application/json")  # fmt: skip
+        RawDocument(
+            content=(folder / name).read_bytes(),
+            source=f"lcdtrack:data/{name}",
+            media_type="application/json",
+        )
         for name in DEMO_FILES
     ]
 

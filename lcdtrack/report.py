@@ -138,8 +138,13 @@ def _markdown_lines(change: Change) -> list[str]:
     if change.kind == "indication_changed":
         label = _ASPECT_LABELS.get(change.aspect or "", change.aspect or "changed")
         if change.edits:
-            return [f"- **{subject}**: {label}: {_inline_edits(change.edits, '~~', '~~', '**', '**', _md)}"]
-        return [f"- **{subject}**: {label}: {_md(_value(change.before))} → {_md(_value(change.after))}"]
+            return [
+                f"- **{subject}**: {label}: "
+                + _inline_edits(change.edits, "~~", "~~", "**", "**", _md)
+            ]
+        return [
+            f"- **{subject}**: {label}: {_md(_value(change.before))} → {_md(_value(change.after))}"
+        ]
     if change.kind == "metadata_changed":
         return [f"- `{change.subject}`: {_md(_value(change.before))} → {_md(_value(change.after))}"]
     if change.kind in ("section_added", "section_removed"):
@@ -197,7 +202,7 @@ def _heading(old: SnapshotRef, new: SnapshotRef) -> str:
 def _body(text: str | None, name: str) -> list[str]:
     if not text:
         return []
-    body = text[len(name):].strip() if name and text.startswith(name) else text.strip()
+    body = text[len(name) :].strip() if name and text.startswith(name) else text.strip()
     body = " ".join(body.split())
     if not body:
         return []
@@ -207,7 +212,11 @@ def _body(text: str | None, name: str) -> list[str]:
 
 
 def _inline_edits(
-    edits: tuple[TextEdit, ...], del_open: str, del_close: str, ins_open: str, ins_close: str,
+    edits: tuple[TextEdit, ...],
+    del_open: str,
+    del_close: str,
+    ins_open: str,
+    ins_close: str,
     escape: Callable[[str], str] = lambda s: s,
 ) -> str:
     parts = []
@@ -225,7 +234,11 @@ def _inline_edits(
 
 
 def _snippets(
-    edits: tuple[TextEdit, ...], del_open: str, del_close: str, ins_open: str, ins_close: str,
+    edits: tuple[TextEdit, ...],
+    del_open: str,
+    del_close: str,
+    ins_open: str,
+    ins_close: str,
     escape: Callable[[str], str] = lambda s: s,
 ) -> list[str]:
     """One line per run of edits, with a few words of unchanged context on each side."""

@@ -30,6 +30,4 @@ def edit_api_record(
 
 
 def edit_text(raw: RawDocument, edit: Callable[[str], str]) -> RawDocument:
-    return RawDocument(
-        content=edit(raw.content.decode("utf-8")).encode("utf-8"), source=raw.source
-    )
+    return RawDocument(content=edit(raw.content.decode("utf-8")).encode("utf-8"), source=raw.source)

@@ -82,7 +82,9 @@ def test_diff_of_identical_snapshots_exits_zero(runner: CliRunner, db_path: Path
     assert "No changes." in result.stdout
 
 
-def test_diff_with_one_id_compares_its_two_latest(runner: CliRunner, db_path: Path, tmp_path: Path) -> None:
+def test_diff_with_one_id_compares_its_two_latest(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
     _invoke(runner, db_path, "fetch", str(API_FINAL))
     edited = tmp_path / "v8.json"
     edited.write_text(API_FINAL.read_text().replace('"lcd_version":7', '"lcd_version":8')
@@ -91,7 +93,10 @@ def test_diff_with_one_id_compares_its_two_latest(runner: CliRunner, db_path: Pa
     result = _invoke(runner, db_path, "diff", "L39314")
     assert result.exit_code == 1
     assert "L39314@7 → L39314@8" in result.stdout
-    assert "Autoimmune retinopathy (AIR): dose changed: 0.4 to 1.5 g/kg per month → 0.5 to 1.5 g/kg per month" in result.stdout
+    assert (
+        "Autoimmune retinopathy (AIR): dose changed: "
+        "0.4 to 1.5 g/kg per month → 0.5 to 1.5 g/kg per month" in result.stdout
+    )
     history = _invoke(runner, db_path, "history", "L39314")
     assert history.exit_code == 0
     rows = history.stdout.splitlines()[1:]
@@ -136,7 +141,7 @@ BAD_INPUTS = {
 }
 
 
-@pytest.mark.parametrize("name", list(BAD_INPUTS) + ["missing path"])
+@pytest.mark.parametrize("name", [*BAD_INPUTS, "missing path"])
 def test_bad_input_is_one_error_line_exit_2_and_no_change(
     runner: CliRunner, db_path: Path, tmp_path: Path, name: str
 ) -> None:
@@ -156,7 +161,9 @@ def test_bad_input_is_one_error_line_exit_2_and_no_change(
     assert _dump(db_path) == before
 
 
-def test_one_bad_source_does_not_stop_the_others(runner: CliRunner, db_path: Path, tmp_path: Path) -> None:
+def test_one_bad_source_does_not_stop_the_others(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
     missing = tmp_path / "nope.json"
     result = _invoke(runner, db_path, "fetch", str(missing), str(API_FINAL))
     assert result.exit_code == 2
@@ -199,4 +206,7 @@ def test_every_command_has_help(runner: CliRunner, command: str) -> None:
 
 def test_extractors_are_listed(runner: CliRunner) -> None:
     result = runner.invoke(app, ["extractors"])
-    assert [line.split()[0] for line in result.stdout.splitlines()] == ["coverage-api", "mcd-page-text"]
+    assert [line.split()[0] for line in result.stdout.splitlines()] == [
+        "coverage-api",
+        "mcd-page-text",
+    ]

@@ -58,9 +58,7 @@ def test_same_document_compares_equal() -> None:
 
 def test_reordered_indications_are_not_added_or_removed() -> None:
     record = case("L39314_v7.coverage-api").record()
-    shuffled = LcdDocument.from_dict(
-        {**record.to_dict(), "indications": [i.__dict__ for i in []]}
-    )
+    shuffled = LcdDocument.from_dict({**record.to_dict(), "indications": [i.__dict__ for i in []]})
     reordered = LcdDocument(
         **{**shuffled.__dict__, "indications": tuple(reversed(record.indications))}
     )
@@ -77,8 +75,9 @@ PRESENTATION_EDITS_HTML = {
     "curly quotes": lambda t: t.replace("&rsquo;", "'").replace("'", "&rsquo;"),
     "b instead of strong": lambda t: t.replace("<strong>", "<b>").replace("</strong>", "</b>"),
     "empty paragraphs": lambda t: t.replace("</p>", "</p>\n<p>&nbsp;</p><p></p>"),
-    "inline styles and spans": lambda t: t.replace("<li>", '<li style="margin: 0"><span>')
-    .replace("</li>", "</span></li>"),
+    "inline styles and spans": lambda t: t.replace("<li>", '<li style="margin: 0"><span>').replace(
+        "</li>", "</span></li>"
+    ),
     "en dash for hyphen": lambda t: t.replace(" - ", " &ndash; "),
     "word-paste comment": lambda t: "<!--StartFragment-->" + t + "<!--EndFragment-->",
 }
@@ -100,8 +99,9 @@ PRESENTATION_EDITS_TEXT = {
     "list indentation": lambda t: t.replace("\n  • ", "\n   • ").replace("\n    • ", "\n      • "),
     "blank lines": lambda t: t.replace("\n\n", "\n\n\n"),
     "trailing spaces": lambda t: t.replace("\n", "  \n"),
-    "copyright year boilerplate": lambda t: t.replace("copyright 2023", "copyright 2026")
-    .replace("Copyright © 2024", "Copyright © 2026"),
+    "copyright year boilerplate": lambda t: t.replace("copyright 2023", "copyright 2026").replace(
+        "Copyright © 2024", "Copyright © 2026"
+    ),
     "curly apostrophe": lambda t: t.replace("Clarkson’s", "Clarkson's"),
 }
 
@@ -122,7 +122,9 @@ def _edit_indications(edit: callable) -> tuple[LcdDocument, LcdDocument]:  # typ
 def test_dose_change_is_reported_with_before_and_after() -> None:
     old, new = _edit_indications(lambda t: t.replace("0.4 to 1.5 g/kg", "0.5 to 1.5 g/kg"))
     changes = compare(old, new)
-    assert [(c.kind, c.subject, c.aspect, c.before, c.after) for c in _indication_changes(changes)] == [
+    assert [
+        (c.kind, c.subject, c.aspect, c.before, c.after) for c in _indication_changes(changes)
+    ] == [
         (
             "indication_changed",
             "Autoimmune retinopathy (AIR)",
@@ -135,8 +137,7 @@ def test_dose_change_is_reported_with_before_and_after() -> None:
 
 def test_criterion_added_removed_and_changed() -> None:
     old, new = _edit_indications(
-        lambda t: t.replace("<li>Confirmed diagnosis of chronic GVHD</li>", "")
-        .replace(
+        lambda t: t.replace("<li>Confirmed diagnosis of chronic GVHD</li>", "").replace(
             "<li>At least 100 days post transplant.</li>",
             "<li>At least 180 days post transplant.</li><li>IgG trough checked monthly.</li>",
         )
@@ -148,7 +149,11 @@ def test_criterion_added_removed_and_changed() -> None:
     }
     assert aspects == {
         ("criterion_removed", "Confirmed diagnosis of chronic GVHD", None),
-        ("criterion_changed", "At least 100 days post transplant.", "At least 180 days post transplant."),
+        (
+            "criterion_changed",
+            "At least 100 days post transplant.",
+            "At least 180 days post transplant.",
+        ),
         ("criterion_added", None, "IgG trough checked monthly."),
     }
 
@@ -165,8 +170,10 @@ def test_removed_indication_is_reported_by_name() -> None:
 
 def test_reworded_indication_text_is_a_text_change() -> None:
     old, new = _edit_indications(
-        lambda t: t.replace("The routine use of IVIG is not usually recommended.",
-                            "The routine use of IVIG is never recommended.")
+        lambda t: t.replace(
+            "The routine use of IVIG is not usually recommended.",
+            "The routine use of IVIG is never recommended.",
+        )
     )
     (change,) = _indication_changes(compare(old, new))
     assert (change.subject, change.aspect) == ("Systemic Lupus Erythematosus", "text_changed")

@@ -52,7 +52,7 @@ def test_both_formats_give_the_same_indications_and_sections(document: str) -> N
     page = case(f"{document}.mcd-page-text").record()
     assert api.indications == page.indications
     assert [s.name for s in api.sections] == [s.name for s in page.sections]
-    for ours, theirs in zip(api.sections, page.sections):
+    for ours, theirs in zip(api.sections, page.sections, strict=True):
         assert canonical(ours.text) == canonical(theirs.text), ours.name
     assert api.bibliography == page.bibliography
     assert (api.public_id, api.kind, api.title) == (page.public_id, page.kind, page.title)
@@ -83,7 +83,10 @@ def test_paragraphs_after_a_bullet_belong_to_its_indication() -> None:
         "1.5 g/kg per 4 weeks",
     ]
     scls = by_name["Systemic Capillary Leak Syndrome (SCLS) or Clarkson’s Disease"]
-    assert [str(d) for s in scls.dosing for d in s.doses] == ["2 g/kg per month", "1 g/kg per month"]
+    assert [str(d) for s in scls.dosing for d in s.doses] == [
+        "2 g/kg per month",
+        "1 g/kg per month",
+    ]
     imnm = by_name["Immune-mediated Necrotizing Myositis (IMNM)"]
     assert imnm.text.endswith("for the management of dermatomyositis.")
     assert "Summary of Evidence" not in imnm.text
@@ -101,7 +104,10 @@ def test_criteria_doses_aliases_and_keys() -> None:
     air = by_name["Autoimmune retinopathy (AIR)"]
     assert air.aliases == ("AIR",)
     assert air.match_key == "autoimmune retinopathy"
-    assert [str(d) for s in air.dosing for d in s.doses] == ["1.5 g/kg", "0.4 to 1.5 g/kg per month"]
+    assert [str(d) for s in air.dosing for d in s.doses] == [
+        "1.5 g/kg",
+        "0.4 to 1.5 g/kg per month",
+    ]
     assert air.dosing[1].doses[0].amount.low == 0.4 and air.dosing[1].doses[0].amount.high == 1.5
     gvhd = by_name["Chronic Graft versus Host Disease (GVHD)"]
     assert len(gvhd.criteria) == 4
@@ -124,9 +130,17 @@ def test_escaped_html_is_decoded_exactly_once() -> None:
 def test_identity_metadata_and_links() -> None:
     final = case("L39314_v7.coverage-api").record()
     proposed = case("DL39314_v19.coverage-api").record()
-    assert (final.public_id, final.lcd_id, final.version, final.kind) == ("L39314", 39314, 7, "final")
+    assert (final.public_id, final.lcd_id, final.version, final.kind) == (
+        "L39314",
+        39314,
+        7,
+        "final",
+    )
     assert (proposed.public_id, proposed.lcd_id, proposed.version, proposed.kind) == (
-        "DL39314", 39313, 19, "proposed",
+        "DL39314",
+        39313,
+        19,
+        "proposed",
     )
     assert proposed.source_lcd_id == "L39314"
     page = case("L39314_v7.mcd-page-text").record()
@@ -147,7 +161,9 @@ def test_registry_detects_each_format() -> None:
 
 
 def _raw(content: bytes | str, source: str = "input") -> RawDocument:
-    return RawDocument(content=content.encode() if isinstance(content, str) else content, source=source)
+    return RawDocument(
+        content=content.encode() if isinstance(content, str) else content, source=source
+    )
 
 
 @pytest.mark.parametrize(

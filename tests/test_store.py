@@ -103,4 +103,6 @@ def test_wal_mode_and_busy_timeout(tmp_path: Path) -> None:
     with SnapshotStore(tmp_path / "w.db") as store:
         assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
         assert store.db.execute("pragma busy_timeout").fetchone()[0] >= 1000
-    assert sqlite3.connect(tmp_path / "w.db").execute("pragma integrity_check").fetchone() == ("ok",)
+    assert sqlite3.connect(tmp_path / "w.db").execute("pragma integrity_check").fetchone() == (
+        "ok",
+    )

@@ -68,8 +68,8 @@ def compare_indication(old: Indication, new: Indication) -> list[Change]:
 def _criteria_changes(name: str, old: tuple[str, ...], new: tuple[str, ...]) -> list[Change]:
     old_keys = [canonical(c) for c in old]
     new_keys = [canonical(c) for c in new]
-    removed = [c for c, k in zip(old, old_keys) if k not in new_keys]
-    added = [c for c, k in zip(new, new_keys) if k not in old_keys]
+    removed = [c for c, k in zip(old, old_keys, strict=True) if k not in new_keys]
+    added = [c for c, k in zip(new, new_keys, strict=True) if k not in old_keys]
     changes: list[Change] = []
     for before in list(removed):
         best = max(added, key=lambda after: _similarity(before, after), default=None)
@@ -92,7 +92,7 @@ def _dose_changes(name: str, old: Indication, new: Indication) -> list[Change]:
     added = list((after - before).elements())
     changes = [
         Change("indication_changed", name, "dose_changed", b, a)
-        for b, a in zip(removed, added)
+        for b, a in zip(removed, added, strict=False)
     ]
     changes += [Change("indication_changed", name, "dose_removed", d, None)
                 for d in removed[len(added):]]  # fmt: skip

@@ -24,7 +24,8 @@ _DOSE = re.compile(
     re.IGNORECASE,
 )
 _INTERVALS: list[tuple[re.Pattern[str], str | None]] = [
-    (re.compile(rf"\bevery\s+(?P<n>{_NUM})(?:\s*(?:to|-)\s*{_NUM})?\s+(?P<u>day|week|month)s?", re.I), None),
+    (re.compile(rf"\bevery\s+(?P<n>{_NUM})(?:\s*(?:to|-)\s*{_NUM})?\s+(?P<u>day|week|month)s?",
+                re.I), None),
     (re.compile(rf"\bat\s+(?P<n>{_NUM})[-\s](?P<u>day|week|month)\s+intervals?", re.I), None),
     (re.compile(r"\b(?:per|a|each)\s+(?:monthly\s+)?(?P<u>day|week|month|cycle)\b", re.I), "1"),
     (re.compile(r"\b(?P<u>month|week)ly\b", re.I), "1"),

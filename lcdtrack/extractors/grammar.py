@@ -94,6 +94,7 @@ TABLE_HEADER_LINES = frozenset(
         "Meeting Date Meeting States Meeting Information",
         "Updated On Effective Dates Status",
         "Requestor Name Requestor Letter",
-        "Revision History Date Revision History Number Revision History Explanation Reasons for Change",
+        "Revision History Date Revision History Number Revision History Explanation "
+        "Reasons for Change",
     }
 )

@@ -33,7 +33,8 @@ def decode_field(value: str) -> str:
 
 def parse_fragment(markup: str) -> etree._Element:
     """Parse an HTML fragment into one `div` element (lxml, tolerant of broken markup)."""
-    return lxml.html.fragment_fromstring(markup or "<p></p>", create_parent="div")
+    root: etree._Element = lxml.html.fragment_fromstring(markup or "<p></p>", create_parent="div")
+    return root
 
 
 def html_to_blocks(markup: str) -> list[Block]:

@@ -26,7 +26,9 @@ from lcdtrack.models import LcdDates, LcdDocument, PublicVersion, RawDocument, R
 
 NAME = "mcd-page-text"
 VERSION = "1"
-TITLE_LINE = re.compile(r"^(?:(PROPOSED|SUPERSEDED|RETIRED|FUTURE)\s+)?Local Coverage Determination \(LCD\)$", re.I)
+TITLE_LINE = re.compile(
+    r"^(?:(PROPOSED|SUPERSEDED|RETIRED|FUTURE)\s+)?Local Coverage Determination \(LCD\)$", re.I
+)
 CLOSING_LINE = "Read the LCD Disclaimer"
 _BULLET = re.compile(r"^(?P<indent>\s*)[\u2022\u00b7\u25aa\u25cf\u25e6o*-]\s+(?P<text>\S.*)$")
 _NUMBERED = re.compile(r"^(?P<indent>\s+)(?P<number>\d{1,3})[.)]\s+(?P<text>\S.*)$")
@@ -49,7 +51,9 @@ def sniff(raw: RawDocument) -> bool:
 
 def extract(raw: RawDocument) -> LcdDocument:
     lines = _decode(raw).splitlines()
-    headings = [i for i, line in enumerate(lines) if line == line.lstrip() and line.strip() in PAGE_HEADINGS]
+    headings = [
+        i for i, line in enumerate(lines) if line == line.lstrip() and line.strip() in PAGE_HEADINGS
+    ]
     if not headings or lines[headings[-1]].strip() != CLOSING_LINE:
         raise ExtractError(
             f"{raw.source}: page text is incomplete (no closing '{CLOSING_LINE}' line); "
@@ -57,9 +61,13 @@ def extract(raw: RawDocument) -> LcdDocument:
         )
     blocks = _heading_blocks(lines, headings)
     if "Document Information" not in blocks:
-        raise LayoutChanged(f"{raw.source}: no 'Document Information' block; the page layout changed")
+        raise LayoutChanged(
+            f"{raw.source}: no 'Document Information' block; the page layout changed"
+        )
     if INDICATIONS_SECTION not in blocks:
-        raise LayoutChanged(f"{raw.source}: no '{INDICATIONS_SECTION}' section; the page layout changed")
+        raise LayoutChanged(
+            f"{raw.source}: no '{INDICATIONS_SECTION}' section; the page layout changed"
+        )
     labels = _document_information(blocks["Document Information"])
     return assemble(_parts(raw, lines, labels, blocks))
 
@@ -74,7 +82,7 @@ def _decode(raw: RawDocument) -> str:
 
 
 def _heading_blocks(lines: list[str], headings: list[int]) -> dict[str, list[str]]:
-    """Lines under each heading up to the next one; a repeated heading keeps its first non-empty body."""
+    """Lines under each heading up to the next; a repeated heading keeps its first filled body."""
     found: dict[str, list[str]] = {}
     for position, start in enumerate(headings):
         end = headings[position + 1] if position + 1 < len(headings) else len(lines)
@@ -102,7 +110,9 @@ def _document_information(body: list[str]) -> dict[str, str]:
 def _parts(
     raw: RawDocument, lines: list[str], labels: dict[str, str], blocks: dict[str, list[str]]
 ) -> RecordParts:
-    proposed = bool(labels.get("proposed_public_id")) or lines[0].strip().lower().startswith("proposed")
+    proposed = bool(labels.get("proposed_public_id")) or lines[0].strip().lower().startswith(
+        "proposed"
+    )
     public_id = labels.get("proposed_public_id") or labels.get("lcd_public_id") or ""
     if not _PUBLIC_ID.fullmatch(public_id):
         raise LayoutChanged(f"{raw.source}: no LCD ID in 'Document Information'")
@@ -204,7 +214,7 @@ def _public_versions(body: list[str]) -> tuple[PublicVersion, ...]:
 
 
 def _this_version_updated(body: list[str]) -> str | None:
-    """"Updated On" of the Public Versions row marked "You are here" (this page's version)."""
+    """ "Updated On" of the Public Versions row marked "You are here" (this page's version)."""
     for line in body:
         match = _PUBLIC_VERSION.match(line.strip())
         if match and match["here"]:

@@ -5,8 +5,8 @@ Two levels:
 * `clean` gives the display text stored in records: Unicode spaces become plain spaces, runs of
   whitespace collapse, zero-width characters go. Wording, quotes and dashes are kept as written.
 * `canonical` is what "the same text" means to lcdtrack: on top of `clean` it folds curly quotes
-  to straight ones, dash and hyphen variants to "-", list markers (bullets, "1.", "a)") away. Two texts with equal
-  canonical forms never produce a change (see README, "What is not a change").
+  to straight ones, dash and hyphen variants to "-", list markers (bullets, "1.", "a)") away.
+  Two texts with equal canonical forms never produce a change (see README, "What is not a change").
 """
 
 from __future__ import annotations

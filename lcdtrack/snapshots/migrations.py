@@ -11,7 +11,7 @@ migrations = Migrations("lcdtrack")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["raw_sources"].create(
+    db.table("raw_sources").create(
         {
             "hash": str,
             "content": bytes,
@@ -23,7 +23,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="hash",
     )
-    db["documents"].create(
+    db.table("documents").create(
         {
             "id": str,
             "lcd_id": int,
@@ -34,7 +34,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["snapshots"].create(
+    db.table("snapshots").create(
         {
             "id": int,
             "document_id": str,
@@ -59,13 +59,13 @@ def m001_initial(db: Database) -> None:
         foreign_keys=[("document_id", "documents", "id"), ("raw_hash", "raw_sources", "hash")],
         not_null={"document_id", "record_hash", "raw_hash", "extractor", "record"},
     )
-    db["snapshots"].create_index(["document_id", "version", "record_hash"], unique=True)
-    db["sections"].create(
+    db.table("snapshots").create_index(["document_id", "version", "record_hash"], unique=True)
+    db.table("sections").create(
         {"snapshot_id": int, "position": int, "name": str, "text": str, "html": str},
         pk=("snapshot_id", "position"),
         foreign_keys=[("snapshot_id", "snapshots", "id")],
     )
-    db["indications"].create(
+    db.table("indications").create(
         {
             "snapshot_id": int,
             "position": int,
@@ -80,4 +80,4 @@ def m001_initial(db: Database) -> None:
         pk=("snapshot_id", "position"),
         foreign_keys=[("snapshot_id", "snapshots", "id")],
     )
-    db["indications"].create_index(["match_key"])
+    db.table("indications").create_index(["match_key"])

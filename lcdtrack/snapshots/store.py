@@ -52,9 +52,7 @@ class SnapshotStore:
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-            )
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db = Database(conn)
             if self.path != ":memory:":
                 self.db.execute("PRAGMA journal_mode=WAL")
@@ -88,8 +86,9 @@ class SnapshotStore:
             if existing is not None:
                 return SaveResult(existing, created=False)
             raw_hash = self._save_raw(raw, now)
-            snapshot_id = self._insert_snapshot(raw, record, data, rhash, raw_hash, extractor,
-                                                extractor_version, now)
+            snapshot_id = self._insert_snapshot(
+                raw, record, data, rhash, raw_hash, extractor, extractor_version, now
+            )
             self._insert_parts(snapshot_id, record)
         return SaveResult(self.get(snapshot_id), created=True)
 
@@ -170,8 +169,13 @@ class SnapshotStore:
 
     def _insert_parts(self, snapshot_id: int, record: LcdDocument) -> None:
         self.db.table("sections").insert_all(
-            {"snapshot_id": snapshot_id, "position": i, "name": s.name, "text": s.text,
-             "html": s.html}  # fmt: skip
+            {
+                "snapshot_id": snapshot_id,
+                "position": i,
+                "name": s.name,
+                "text": s.text,
+                "html": s.html,
+            }
             for i, s in enumerate(record.sections)
         )
         self.db.table("indications").insert_all(
@@ -233,7 +237,9 @@ class SnapshotStore:
         return zlib.decompress(rows[0]["content"])
 
     def counts(self) -> dict[str, int]:
-        return {name: self.db.table(name).count for name in ("documents", "snapshots", "raw_sources")}
+        return {
+            name: self.db.table(name).count for name in ("documents", "snapshots", "raw_sources")
+        }
 
     def _find(self, document_id: str, version: int | None, rhash: str) -> Snapshot | None:
         rows = list(
