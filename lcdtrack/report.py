@@ -20,6 +20,22 @@ MAX_EDIT_CHARS = 400
 MAX_BODY_CHARS = 300
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+FIELD_LABELS = {
+    "title": "title",
+    "status": "status",
+    "original_effective": "original effective date",
+    "revision_effective": "revision effective date",
+    "revision_ending": "revision ending date",
+    "retirement": "retirement date",
+    "notice_start": "notice period start",
+    "notice_end": "notice period end",
+    "comment_start": "comment period start",
+    "comment_end": "comment period end",
+    "last_updated": "last updated",
+    "published": "MCD publish date",
+    "source_proposed_id": "source proposed LCD",
+    "source_lcd_id": "source LCD",
+}
 _ASPECT_LABELS = {
     "renamed": "renamed",
     "stance_changed": "coverage stance changed",
@@ -101,7 +117,8 @@ def _text_lines(change: Change) -> list[str]:
             return [head, "    " + _inline_edits(change.edits, "[-", "-]", "{+", "+}")]
         return [head + f": {_value(change.before)} → {_value(change.after)}"]
     if change.kind == "metadata_changed":
-        return [f"~ {change.subject}: {_value(change.before)} → {_value(change.after)}"]
+        field = FIELD_LABELS.get(change.subject, change.subject)
+        return [f"~ {field}: {_value(change.before)} → {_value(change.after)}"]
     if change.kind == "section_added":
         return [f"+ {change.subject} (section added)", *_body(change.after, "")]
     if change.kind == "section_removed":
@@ -146,7 +163,8 @@ def _markdown_lines(change: Change) -> list[str]:
             f"- **{subject}**: {label}: {_md(_value(change.before))} → {_md(_value(change.after))}"
         ]
     if change.kind == "metadata_changed":
-        return [f"- `{change.subject}`: {_md(_value(change.before))} → {_md(_value(change.after))}"]
+        field = FIELD_LABELS.get(change.subject, change.subject)
+        return [f"- {field}: {_md(_value(change.before))} → {_md(_value(change.after))}"]
     if change.kind in ("section_added", "section_removed"):
         return [f"- **{subject}**: section {change.kind.split('_')[1]}"]
     snippets = _snippets(change.edits, "~~", "~~", "**", "**", _md)
@@ -277,7 +295,7 @@ def _plain(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def _md(text: str) -> str:

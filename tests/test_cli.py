@@ -72,7 +72,7 @@ def test_diff_markdown(runner: CliRunner, db_path: Path) -> None:
     _invoke(runner, db_path, "fetch", str(API_PROPOSED), str(API_FINAL))
     result = _invoke(runner, db_path, "diff", "DL39314", "L39314", "-f", "markdown")
     assert result.stdout.startswith("## DL39314@19 → L39314@7")
-    assert "- **Added:** Immune-mediated Necrotizing Myositis \\(IMNM\\)" in result.stdout
+    assert "- **Added:** Immune-mediated Necrotizing Myositis (IMNM)" in result.stdout
 
 
 def test_diff_of_identical_snapshots_exits_zero(runner: CliRunner, db_path: Path) -> None:

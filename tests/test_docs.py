@@ -1,0 +1,48 @@
+"""The README documents every command and option the CLI has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from lcdtrack.cli import app
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+COMMAND = typer.main.get_command(app)
+SUBCOMMANDS = COMMAND.commands  # type: ignore[attr-defined]
+COMMANDS = sorted(SUBCOMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_is_documented(name: str) -> None:
+    assert f"### `lcdtrack {name}" in README
+
+
+@pytest.mark.parametrize(
+    "option",
+    sorted(
+        {
+            opt
+            for command in [COMMAND, *SUBCOMMANDS.values()]
+            for param in command.params
+            if param.param_type_name == "option"
+            for opt in param.opts
+            if opt.startswith("--") and opt != "--help"
+        }
+    ),
+)
+def test_option_is_documented(option: str) -> None:
+    assert f"`{option}" in README or f"{option} " in README
+
+
+def test_the_two_commands_are_in_the_quick_start() -> None:
+    quick_start = README.split("## Quick start", 1)[1].split("## Usage", 1)[0]
+    assert "pip install . && lcdtrack demo" in quick_start
+    assert "pip install -e '.[test]' && pytest" in quick_start
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install -e '.[test]' && pytest" in ci
