@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-DocumentKind = Literal["final", "proposed"]
+DocumentKind = Literal["final", "proposed", "article"]
 Stance = Literal["covered", "not covered"]
 
 
@@ -104,6 +104,41 @@ class PublicVersion:
 
 
 @dataclass(frozen=True)
+class Code:
+    """One code of a code group; `code` may be a range ("A00.0-A00.9") when `is_range`."""
+
+    code: str
+    description: str = ""
+    is_range: bool = False
+
+
+@dataclass(frozen=True)
+class CodeGroup:
+    """A group of codes as a Billing and Coding article lists them.
+
+    system: "ICD-10-CM", "ICD-10-PCS", "CPT/HCPCS", "HCPCS modifier", "Bill type", "Revenue".
+    coverage: "covered" / "not covered" for ICD-10 groups (supports / does not support medical
+    necessity), None where the table states none.
+    """
+
+    system: str
+    group: str
+    coverage: str | None = None
+    paragraph: str = ""
+    codes: tuple[Code, ...] = ()
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class RelatedDocument:
+    """A document the LCD links to: its Billing and Coding article(s), other LCDs."""
+
+    public_id: str
+    version: int | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class LcdDates:
     """Every date the LCD carries, as ISO `YYYY-MM-DD` strings (None = not applicable)."""
 
@@ -121,10 +156,12 @@ class LcdDates:
 
 @dataclass(frozen=True)
 class LcdDocument:
-    """The structured record of one version of one LCD, whatever format it came from.
+    """The structured record of one version of one LCD (or article), whatever format it came from.
 
-    `public_id` is what readers write (L39314, DL39314); `lcd_id` is CMS's internal number (39313
-    for DL39314), never derived from the public id.
+    `public_id` is what readers write (L39314, DL39314, A59105); `lcd_id` is CMS's internal
+    number (39313 for DL39314; the article id for an article), never derived from the public id.
+    `code_groups` hold the ICD-10 / CPT/HCPCS codes, which since 2019 live in the LCD's Billing
+    and Coding article.
     """
 
     public_id: str
@@ -142,6 +179,8 @@ class LcdDocument:
     bibliography: tuple[BibliographyEntry, ...] = ()
     revision_history: tuple[RevisionHistoryRow, ...] = ()
     public_versions: tuple[PublicVersion, ...] = ()
+    related_documents: tuple[RelatedDocument, ...] = ()
+    code_groups: tuple[CodeGroup, ...] = ()
 
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
@@ -170,6 +209,18 @@ class LcdDocument:
                 for r in data.get("revision_history", ())
             ),
             public_versions=tuple(PublicVersion(**p) for p in data.get("public_versions", ())),
+            related_documents=tuple(
+                RelatedDocument(**r) for r in data.get("related_documents", ())
+            ),
+            code_groups=tuple(
+                CodeGroup(
+                    **{
+                        **group,
+                        "codes": tuple(Code(**code) for code in group.get("codes", ())),
+                    }
+                )
+                for group in data.get("code_groups", ())
+            ),
         )
 
 

@@ -15,10 +15,12 @@ from lcdtrack.extractors.indications import parse_indications
 from lcdtrack.extractors.normalize import is_empty
 from lcdtrack.models import (
     BibliographyEntry,
+    CodeGroup,
     DocumentKind,
     LcdDates,
     LcdDocument,
     PublicVersion,
+    RelatedDocument,
     RevisionHistoryRow,
     Section,
 )
@@ -47,6 +49,8 @@ class RecordParts:
     sections: dict[str, SectionContent] = field(default_factory=dict)
     revision_history: tuple[RevisionHistoryRow, ...] = ()
     public_versions: tuple[PublicVersion, ...] = ()
+    related_documents: tuple[RelatedDocument, ...] = ()
+    code_groups: tuple[CodeGroup, ...] = ()
 
 
 def assemble(parts: RecordParts) -> LcdDocument:
@@ -77,6 +81,8 @@ def assemble(parts: RecordParts) -> LcdDocument:
         bibliography=_bibliography(bibliography_blocks.blocks if bibliography_blocks else []),
         revision_history=parts.revision_history,
         public_versions=parts.public_versions,
+        related_documents=parts.related_documents,
+        code_groups=parts.code_groups,
     )
 
 
