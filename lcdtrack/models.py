@@ -363,3 +363,18 @@ class Comparison:
     old: SnapshotRef
     new: SnapshotRef
     changes: tuple[Change, ...]
+
+
+API_BUNDLE_FORMAT = "lcdtrack.coverage-api-bundle/1"
+"""The raw source lcdtrack keeps for a document fetched from the Coverage API: one JSON object
+
+    {"format": API_BUNDLE_FORMAT, "document": "lcd" | "article", "base_url": "...",
+     "responses": {"<endpoint>": "<response body exactly as received, as a string>", ...},
+     "articles": [<article bundle>, ...]}      # lcd bundles only: related Billing and Coding
+
+LCD endpoints: "lcd" (required), "revision-history", "related-documents", "contractor",
+"reason-change", "synopsis-changes". Article endpoints: "article" (required), "icd10-covered",
+"icd10-covered-group", "icd10-noncovered", "icd10-noncovered-group", "hcpc-code",
+"hcpc-code-group", "hcpc-modifier", "bill-codes", "revenue-code", "revision-history".
+Bodies stay strings so the bytes CMS sent are what is hashed and kept.
+"""
