@@ -43,6 +43,8 @@ def number(word: str) -> float:
 
 def find_doses(text: str) -> tuple[Dose, ...]:
     """Every weight-based dose in `text`, in order, with its interval when stated."""
+    if not _mentions_weight(text):
+        return ()
     matches = list(_DOSE.finditer(text))
     doses: list[Dose] = []
     for index, match in enumerate(matches):
@@ -53,12 +55,20 @@ def find_doses(text: str) -> tuple[Dose, ...]:
 
 def dosing_statements(text: str) -> tuple[DosingStatement, ...]:
     """Split text into sentences and keep those that state a dose."""
+    if not _mentions_weight(text):
+        return ()
     statements: list[DosingStatement] = []
     for sentence in _SENTENCE_END.split(text):
         doses = find_doses(sentence)
         if doses:
             statements.append(DosingStatement(text=sentence.strip(), doses=doses))
     return tuple(statements)
+
+
+def _mentions_weight(text: str) -> bool:
+    """Cheap pre-check: every dose names kilograms ("g/kg", "grams per kilogram")."""
+    lowered = text.lower()
+    return "kg" in lowered or "kilogram" in lowered
 
 
 def _quantity(match: re.Match[str]) -> Quantity:

@@ -14,8 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _QUOTES = str.maketrans(
     {
         "\u2018": "'",
@@ -41,11 +40,18 @@ _BULLETS = re.compile(
     r"(?m)^\s*(?:[\u2022\u00b7\u25aa\u25cf\u25e6\u2023\u2043\u2219o*-]|\d{1,3}[.)]|[a-zA-Z][.)])\s+"
 )
 _NA = {"", "n/a", "na", "none", "not applicable"}
+_LONGEST_NA = 64
 
 
 def clean(text: str) -> str:
-    """Collapse whitespace and drop invisible characters; keep the wording as written."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_INVISIBLE)).strip()
+    """Collapse whitespace and drop invisible characters; keep the wording as written.
+
+    `str.split()` splits on every Unicode space (no-break, thin, ideographic…), which is what
+    "collapse whitespace" means here; the ASCII fast path skips work plain text never needs.
+    """
+    if not text.isascii():
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    return " ".join(text.split())
 
 
 def canonical(text: str) -> str:
@@ -56,7 +62,14 @@ def canonical(text: str) -> str:
 
 def is_empty(text: str | None) -> bool:
     """True for absent values as CMS writes them: empty, "N/A", the literal "None"."""
-    return text is None or clean(text).lower() in _NA
+    if text is None:
+        return True
+    if len(text) > _LONGEST_NA:
+        stripped = text.strip()
+        if len(stripped) > _LONGEST_NA:
+            return False
+        text = stripped
+    return clean(text).lower() in _NA
 
 
 def match_key(name: str) -> str:
