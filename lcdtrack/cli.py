@@ -13,9 +13,11 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from lcdtrack import pipeline, report
+from lcdtrack import pipeline, report, sync
 from lcdtrack.errors import EXIT_CHANGES, EXIT_OK, EXIT_TROUBLE, LcdtrackError
 from lcdtrack.extractors import EXTRACTORS
+from lcdtrack.fetch.coverage_api import DEFAULT_API_URL, CoverageApiClient
+from lcdtrack.progress import progress_bar
 from lcdtrack.snapshots import SnapshotStore
 
 app = typer.Typer(
@@ -79,42 +81,135 @@ def _run(action: Callable[[], T]) -> T:
         raise typer.Exit(EXIT_TROUBLE) from None
 
 
+class DocumentType(str, Enum):
+    lcd = "lcd"
+    proposed = "proposed"
+    article = "article"
+
+
+_REPORT_KINDS = {"lcd": "final", "proposed": "proposed", "article": "article"}
+
+
 @app.command()
 def fetch(
     ctx: typer.Context,
     sources: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
-            help="Files to read: a saved Coverage API /v1/data/lcd/ response (JSON) or an MCD "
-            "LCD page saved as text. The format is detected.",
+            help="What to fetch: ids such as L39314, L39314@7, DL39314 (proposed), A59105 "
+            "(article), fetched from the Coverage API; or files: a saved Coverage API response "
+            "(JSON) or an MCD LCD page saved as text (format detected).",
             show_default=False,
         ),
-    ],
-    extractor: Annotated[
-        str | None,
+    ] = None,
+    fetch_all: Annotated[
+        bool,
         typer.Option(
-            help="Force an extractor instead of detecting it (see `lcdtrack extractors`)."
+            "--all", help="Fetch every document the CMS reports list (filters below narrow it)."
+        ),
+    ] = False,
+    doc_type: Annotated[
+        list[DocumentType] | None,
+        typer.Option(
+            "--type", help="With --all: lcd, proposed, article (repeatable). Default lcd."
         ),
     ] = None,
+    contractor: Annotated[
+        str | None, typer.Option(help="With --all: contractor id(s), comma-separated.")
+    ] = None,
+    state: Annotated[
+        str | None, typer.Option(help="With --all: state id(s), comma-separated.")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="With --all: report status filter (final LCDs: A, R, F)."),
+    ] = None,
+    api_url: Annotated[
+        str,
+        typer.Option(
+            envvar="LCDTRACK_API_URL", help="Coverage API base URL. Env: LCDTRACK_API_URL."
+        ),
+    ] = DEFAULT_API_URL,
+    workers: Annotated[
+        int, typer.Option(min=1, max=16, help="With --all: documents fetched at once.")
+    ] = sync.DEFAULT_WORKERS,
+    extractor: Annotated[
+        str | None,
+        typer.Option(help="Force an extractor for files (see `lcdtrack extractors`)."),
+    ] = None,
 ) -> None:
-    """Read LCD documents and store each as a snapshot (identical content is stored once).
+    """Fetch LCDs and store each version as a snapshot (identical content is stored once).
 
-    Prints one line per source: id@version, new or unchanged, extractor and source.
-    Exit status 0 if every source was stored, 2 if any failed (the others are still stored).
+    By id, from the CMS Coverage API (an LCD comes with its companions and its Billing and
+    Coding articles, so its record carries the ICD-10 and CPT/HCPCS codes); or from saved files.
+    With --all, every document the reports list whose version or update date differs from what
+    is stored; unchanged documents cost no request.
 
-    Example: lcdtrack fetch L39314.txt lcd_39314_ver_7.json
+    Exit status 0 if everything was stored, 2 if anything failed (the rest is still stored).
+
+    Examples:
+      lcdtrack fetch L39314 DL39314
+      lcdtrack fetch L39314@7 lcd_39313_ver_19.json
+      lcdtrack fetch --all --contractor 269 --type lcd --type article
     """
+    if not sources and not fetch_all:
+        typer.echo("Error: give ids or files to fetch, or --all", err=True)
+        raise typer.Exit(EXIT_TROUBLE)
     failed = False
-    with _run(lambda: _open(ctx, create=True)) as store:
-        for outcome in pipeline.fetch_all(store, sources, extractor):
-            if outcome.error is not None or outcome.result is None:
-                failed = True
-                typer.echo(f"Error: {outcome.error}", err=True)
-                continue
-            snapshot = outcome.result.snapshot
-            state = "new" if outcome.result.created else "unchanged"
-            typer.echo(f"{snapshot.label:<16} {state:<9} {snapshot.extractor:<14} {outcome.source}")
+    with _run(lambda: _open(ctx, create=True)) as store, CoverageApiClient(api_url) as api:
+        if sources:
+            failed |= _fetch_sources(store, api, sources, extractor)
+        if fetch_all:
+            kinds = tuple(_REPORT_KINDS[t.value] for t in doc_type or [DocumentType.lcd])
+            filters = {
+                key: value
+                for key, value in (
+                    ("contractor_id", contractor),
+                    ("state_id", state),
+                    ("status", status),
+                )
+                if value
+            }
+            failed |= _sync(store, api, kinds, filters, workers)
     raise typer.Exit(EXIT_TROUBLE if failed else EXIT_OK)
+
+
+def _fetch_sources(
+    store: SnapshotStore, api: CoverageApiClient, sources: list[str], extractor: str | None
+) -> bool:
+    failed = False
+    for outcome in pipeline.fetch_all(store, sources, extractor, api):
+        if outcome.error is not None or outcome.result is None:
+            failed = True
+            typer.echo(f"Error: {outcome.error}", err=True)
+            continue
+        snapshot = outcome.result.snapshot
+        state = "new" if outcome.result.created else "unchanged"
+        typer.echo(f"{snapshot.label:<16} {state:<9} {snapshot.extractor:<14} {outcome.source}")
+    return failed
+
+
+def _sync(
+    store: SnapshotStore,
+    api: CoverageApiClient,
+    kinds: tuple[str, ...],
+    filters: dict[str, str],
+    workers: int,
+) -> bool:
+    sync_plan = _run(lambda: sync.plan(store, api, kinds, filters))
+    counts = {"new": 0, "changed": 0, "unchanged": sync_plan.skipped, "failed": 0}
+    with progress_bar(len(sync_plan.to_fetch), "Fetching") as advance:
+        for event in sync.run(store, api, sync_plan, workers):
+            counts[event.outcome] += 1
+            if event.error:
+                typer.echo(f"Error: {event.error}", err=True)
+            advance(event.label)
+    typer.echo(
+        f"{len(sync_plan.rows)} documents in the reports: {counts['new']} new, "
+        f"{counts['changed']} changed, {counts['unchanged']} unchanged, {counts['failed']} failed "
+        f"({api.http.requests} requests)"
+    )
+    return counts["failed"] > 0
 
 
 @app.command()

@@ -14,6 +14,7 @@ from lcdtrack.diff import compare
 from lcdtrack.errors import LayoutChanged, LcdtrackError, NotFound
 from lcdtrack.extractors import extract
 from lcdtrack.fetch import fetch_source
+from lcdtrack.fetch.coverage_api import CoverageApiClient
 from lcdtrack.models import Comparison, RawDocument, Snapshot, SnapshotRef
 from lcdtrack.snapshots import SaveResult, SnapshotStore
 
@@ -44,14 +45,36 @@ def ingest(store: SnapshotStore, raw: RawDocument, extractor: str | None = None)
 
 
 def fetch_all(
-    store: SnapshotStore, sources: list[str], extractor: str | None = None
+    store: SnapshotStore,
+    sources: list[str],
+    extractor: str | None = None,
+    api: CoverageApiClient | None = None,
 ) -> Iterator[FetchOutcome]:
-    """Fetch, extract and save each source; a failing source does not stop the others."""
+    """Fetch, extract and save each source; a failing source does not stop the others.
+
+    A source is an id (L39314, L39314@7, DL39314, A59105), fetched from the Coverage API, or a
+    local file.
+    """
     for source in sources:
         try:
-            yield FetchOutcome(source, result=ingest(store, fetch_source(source), extractor))
+            raws = _fetch_source(source, api)
         except LcdtrackError as error:
             yield FetchOutcome(source, error=error)
+            continue
+        for raw in raws:
+            try:
+                yield FetchOutcome(source, result=ingest(store, raw, extractor))
+            except LcdtrackError as error:
+                yield FetchOutcome(source, error=error)
+
+
+def _fetch_source(source: str, api: CoverageApiClient | None) -> list[RawDocument]:
+    if _REFERENCE.match(source.strip()):
+        document_id, version = parse_reference(source)
+        if api is None:
+            raise LcdtrackError(f"{source}: fetching by id needs the Coverage API client")
+        return api.fetch(document_id, version)
+    return [fetch_source(source)]
 
 
 def parse_reference(reference: str) -> tuple[str, int | None]:

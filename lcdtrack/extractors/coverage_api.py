@@ -1,4 +1,5 @@
-"""`coverage-api` extractor: a CMS Coverage API `/v1/data/lcd/` response, exactly as served.
+"""`coverage-api` extractor: a CMS Coverage API `/v1/data/lcd/` response, exactly as served,
+or the bundle lcdtrack's API client keeps (the LCD, its companions and its related articles).
 
 The envelope is `{"meta": …, "data": [DataLcd]}`; narrative fields hold entity-escaped HTML
 (MCD-FORMATS.md §2.6–2.7). A final LCD has no `display_id` and the public id `L{lcd_id}`; a
@@ -13,10 +14,18 @@ from typing import Any
 
 from lcdtrack.errors import ExtractError, LayoutChanged, NotAnLcd, NotAvailable
 from lcdtrack.extractors.assemble import RecordParts, SectionContent, assemble
+from lcdtrack.extractors.blocks import render
 from lcdtrack.extractors.grammar import SECTIONS
 from lcdtrack.extractors.html_blocks import decode_field, html_to_blocks
 from lcdtrack.extractors.normalize import clean, is_empty, iso_date
-from lcdtrack.models import LcdDates, LcdDocument, RawDocument
+from lcdtrack.models import (
+    API_BUNDLE_FORMAT,
+    LcdDates,
+    LcdDocument,
+    RawDocument,
+    RelatedDocument,
+    RevisionHistoryRow,
+)
 
 NAME = "coverage-api"
 VERSION = "1"
@@ -29,37 +38,73 @@ def sniff(raw: RawDocument) -> bool:
 
 
 def extract(raw: RawDocument) -> LcdDocument:
-    record = _record(raw)
-    return assemble(_parts(record))
+    document = _json(raw.content, raw.source)
+    if isinstance(document, dict) and document.get("format") == API_BUNDLE_FORMAT:
+        return _extract_bundle(document, raw.source)
+    return assemble(_parts(_record(document, raw.source)))
 
 
-def _record(raw: RawDocument) -> dict[str, Any]:
+def _extract_bundle(bundle: dict[str, Any], source: str) -> LcdDocument:
+    """An LCD fetched with its companions and articles (see `API_BUNDLE_FORMAT`)."""
+    responses = bundle.get("responses")
+    if bundle.get("document") != "lcd" or not isinstance(responses, dict) or "lcd" not in responses:
+        raise NotAnLcd(f"{source}: a Coverage API bundle without an LCD response")
+    record = _record(_json(responses["lcd"], f"{source} [lcd]"), source)
+    parts = _parts(record)
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        if name not in responses:
+            return []
+        child = _json(responses[name], f"{source} [{name}]")
+        data = child.get("data") if isinstance(child, dict) else None
+        return [row for row in data or [] if isinstance(row, dict)]
+
+    parts.revision_history = _revision_history(rows("revision-history"), rows("reason-change"))
+    parts.related_documents = _related_documents(rows("related-documents"))
+    parts.contractors = _contractors(bundle.get("report_row"))
+    from lcdtrack.extractors.coverage_api_article import code_groups_from_bundle
+
+    parts.code_groups = tuple(
+        group
+        for article in bundle.get("articles") or []
+        if isinstance(article, dict)
+        for group in code_groups_from_bundle(article)
+    )
+    return assemble(parts)
+
+
+def _json(content: bytes | str, source: str) -> Any:
     try:
-        envelope = json.loads(raw.content.decode("utf-8-sig"))
+        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+        return json.loads(text)
     except UnicodeDecodeError as error:
-        raise NotAnLcd(f"{raw.source}: not UTF-8 text ({error.reason})") from None
+        raise NotAnLcd(f"{source}: not UTF-8 text ({error.reason})") from None
     except json.JSONDecodeError as error:
         raise ExtractError(
-            f"{raw.source}: invalid or truncated JSON ({error.msg} at line {error.lineno}, "
+            f"{source}: invalid or truncated JSON ({error.msg} at line {error.lineno}, "
             f"column {error.colno})"
         ) from None
+
+
+def _record(envelope: Any, source: str) -> dict[str, Any]:
+    raw_source = source
     if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), list):
         if isinstance(envelope, dict) and "message" in envelope:
             code = envelope.get("id", envelope.get("code", "?"))
-            raise NotAnLcd(f"{raw.source}: a Coverage API error ({code}): {envelope['message']}")
-        raise NotAnLcd(f"{raw.source}: JSON without a Coverage API envelope ('data' list)")
+            raise NotAnLcd(f"{raw_source}: a Coverage API error ({code}): {envelope['message']}")
+        raise NotAnLcd(f"{raw_source}: JSON without a Coverage API envelope ('data' list)")
     if not envelope["data"]:
-        raise NotAvailable(f"{raw.source}: the Coverage API returned no record (empty 'data')")
+        raise NotAvailable(f"{raw_source}: the Coverage API returned no record (empty 'data')")
     record = envelope["data"][0]
     if not isinstance(record, dict):
-        raise NotAnLcd(f"{raw.source}: 'data' holds no record object")
+        raise NotAnLcd(f"{raw_source}: 'data' holds no record object")
     if "lcd_id" not in record:
         kind = "an article" if "article_id" in record else "not an LCD record"
-        raise NotAnLcd(f"{raw.source}: Coverage API data is {kind} (no 'lcd_id')")
+        raise NotAnLcd(f"{raw_source}: Coverage API data is {kind} (no 'lcd_id')")
     missing = [name for name in REQUIRED_FIELDS if name not in record]
     if missing:
         raise LayoutChanged(
-            f"{raw.source}: Coverage API LCD record lacks {', '.join(missing)}; "
+            f"{raw_source}: Coverage API LCD record lacks {', '.join(missing)}; "
             "the API schema may have changed"
         )
     return record
@@ -87,6 +132,53 @@ def _parts(record: dict[str, Any]) -> RecordParts:
         dates=_dates(record),
         source_lcd_id=f"L{display}" if proposed else None,
         sections=sections,
+    )
+
+
+def _revision_history(
+    rows: list[dict[str, Any]], reasons: list[dict[str, Any]]
+) -> tuple[RevisionHistoryRow, ...]:
+    """Revision rows, newest first as the page shows them; this version's reasons for change
+    go on its newest row (the API gives reasons per LCD version, not per row)."""
+    ordered = sorted(rows, key=lambda r: _int(r.get("rev_hist_num")) or 0, reverse=True)
+    why = tuple(clean(str(r.get("description") or "")) for r in reasons if r.get("description"))
+    return tuple(
+        RevisionHistoryRow(
+            date=iso_date(str(row.get("rev_hist_date") or "")),
+            number=str(row.get("rev_hist_num") or ""),
+            explanation=_plain(str(row.get("rev_hist_exp") or "")),
+            reasons=why if index == 0 else (),
+        )
+        for index, row in enumerate(ordered)
+    )
+
+
+def _related_documents(rows: list[dict[str, Any]]) -> tuple[RelatedDocument, ...]:
+    related: list[RelatedDocument] = []
+    for row in sorted(rows, key=lambda r: _int(r.get("related_num")) or 0):
+        if row.get("r_article_id"):
+            public_id, version = f"A{row['r_article_id']}", _int(row.get("r_article_version"))
+        elif row.get("r_lcd_id"):
+            public_id, version = f"L{row['r_lcd_id']}", _int(row.get("r_lcd_version"))
+        else:
+            continue
+        related.append(RelatedDocument(public_id, version, row.get("url") or None))
+    return tuple(related)
+
+
+def _contractors(report_row: Any) -> tuple[str, ...]:
+    """Contractor names from the report row: "Name\r\n(types)", blank line between contractors."""
+    if not isinstance(report_row, dict):
+        return ()
+    text = str(report_row.get("contractor_name_type") or "").replace("\r\n", "\n")
+    return tuple(" ".join(block.split()) for block in text.split("\n\n") if block.strip())
+
+
+def _plain(markup: str) -> str:
+    return (
+        render(html_to_blocks(decode_field(markup)))
+        if "<" in markup or "&" in markup
+        else clean(markup)
     )
 
 

@@ -86,10 +86,20 @@ class CoverageApiClient:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> CoverageApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- documents ------------------------------------------------------------------------
 
     def fetch(self, reference: str, version: int | None = None) -> list[RawDocument]:
-        """Every current version of a document (in effect and future), or the one asked for."""
+        """The document's most recent version as the API serves it, or the version asked for.
+
+        (While a revision is in notice the reports list two versions; `fetch --all` takes both,
+        `L39314@11` names one.)
+        """
         prefix, number = _split(reference)
         if prefix in ("A", "DA"):
             return [self.article_document(number, version, f"{prefix}{number}")]
@@ -98,12 +108,16 @@ class CoverageApiClient:
         rows = [r for r in self.report(kind) if r.public_id == public_id]
         if not rows:
             raise FetchError(f"{public_id}: no such LCD in the Coverage API ({kind} LCD report)")
-        if version is not None:
-            return [self.lcd_document(rows[0].document_id, version, public_id)]
-        versions = sorted({r.version for r in rows})
-        return [self.lcd_document(rows[0].document_id, v, public_id) for v in versions]
+        row = next((r for r in rows if r.version == version), rows[0])
+        return [self.lcd_document(row.document_id, version, public_id, row.row)]
 
-    def lcd_document(self, lcd_id: int, version: int | None, public_id: str) -> RawDocument:
+    def lcd_document(
+        self,
+        lcd_id: int,
+        version: int | None,
+        public_id: str,
+        report_row: dict[str, Any] | None = None,
+    ) -> RawDocument:
         params: dict[str, Any] = {"lcdid": lcd_id, **({"ver": version} if version else {})}
         body, envelope = self.get_envelope("/v1/data/lcd/", params, public_id, auth=True)
         if not envelope["data"]:
@@ -114,12 +128,31 @@ class CoverageApiClient:
         responses = {"lcd": body}
         for name in LCD_COMPANIONS:
             responses[name] = self.get_envelope(f"/v1/data/lcd/{name}", exact, public_id, True)[0]
-        articles = [
-            self.article_bundle(int(row["r_article_id"]), _int(row.get("r_article_version")))
-            for row in json.loads(responses["related-documents"]).get("data", [])
-            if row.get("r_article_id")
-        ]
-        return self._raw("lcd", responses, articles, f"{public_id}@{exact['ver']}")
+        articles: list[dict[str, Any]] = []
+        missing: list[dict[str, Any]] = []
+        for row in json.loads(responses["related-documents"]).get("data", []):
+            if not row.get("r_article_id"):
+                continue
+            article_id, article_version = (
+                int(row["r_article_id"]),
+                _int(row.get("r_article_version")),
+            )
+            try:
+                articles.append(self.article_bundle(article_id, article_version))
+            except FetchError as error:  # an archived article must not cost us the LCD
+                missing.append({"article_id": article_id, "version": article_version,
+                                "error": str(error)})  # fmt: skip
+        bundle = self._bundle("lcd", responses, articles)
+        if missing:
+            bundle["missing_articles"] = missing
+        if report_row is not None:
+            bundle["report_row"] = report_row
+        return RawDocument(
+            content=_dump(bundle),
+            source=f"{self.base_url}/v1/data/lcd/?lcdid={lcd_id}&ver={exact['ver']}",
+            media_type="application/json",
+            fetched_at=bundle["fetched_at"],
+        )
 
     def article_document(self, article_id: int, version: int | None, public_id: str) -> RawDocument:
         bundle = self.article_bundle(article_id, version, public_id)
@@ -206,17 +239,6 @@ class CoverageApiClient:
             "responses": responses,
             "articles": articles,
         }
-
-    def _raw(
-        self, document: str, responses: dict[str, str], articles: list[dict[str, Any]], label: str
-    ) -> RawDocument:
-        bundle = self._bundle(document, responses, articles)
-        return RawDocument(
-            content=_dump(bundle),
-            source=f"{self.base_url}/v1/data/lcd/ {label}",
-            media_type="application/json",
-            fetched_at=bundle["fetched_at"],
-        )
 
 
 def _split(reference: str) -> tuple[str, int]:

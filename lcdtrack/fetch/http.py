@@ -36,6 +36,7 @@ class HttpPolicy:
     backoff: float = 0.5
     max_backoff: float = 60.0
     max_bytes: int = 64 * 1024 * 1024
+    deadline: float = 300.0  # whole-response limit: a slow drip never resets a read timeout
 
 
 @dataclass(frozen=True)
@@ -127,10 +128,13 @@ class HttpClient:
             raise _TooLarge(int(declared), self.policy.max_bytes)
         chunks: list[bytes] = []
         size = 0
+        give_up = time.monotonic() + self.policy.deadline
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > self.policy.max_bytes:
                 raise _TooLarge(size, self.policy.max_bytes)
+            if time.monotonic() > give_up:
+                raise httpx.ReadTimeout(f"response not complete after {self.policy.deadline:g} s")
             chunks.append(chunk)
         return b"".join(chunks)
 

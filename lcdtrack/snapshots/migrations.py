@@ -81,3 +81,13 @@ def m001_initial(db: Database) -> None:
         foreign_keys=[("snapshot_id", "snapshots", "id")],
     )
     db.table("indications").create_index(["match_key"])
+
+
+@migrations()
+def m002_report_state(db: Database) -> None:
+    """What the CMS reports said about each document version when lcdtrack last looked, so a
+    sync can skip versions whose report row has not changed without any per-document request."""
+    db.table("report_state").create(
+        {"document_id": str, "version": int, "updated_on": str, "checked_at": str},
+        pk=("document_id", "version"),
+    )

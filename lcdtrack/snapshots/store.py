@@ -236,6 +236,26 @@ class SnapshotStore:
             raise NotFound(f"no raw source {raw_hash}")
         return zlib.decompress(rows[0]["content"])
 
+    def document_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("select id from documents").fetchall()}
+
+    def report_state(self) -> dict[tuple[str, int], str]:
+        """(document id, version) → the report's `updated_on` when the version was last stored."""
+        rows = self.db.execute("select document_id, version, updated_on from report_state")
+        return {(doc, version): updated for doc, version, updated in rows.fetchall()}
+
+    def record_report_state(self, document_id: str, version: int, updated_on: str) -> None:
+        with self._transaction():
+            self.db.table("report_state").upsert(
+                {
+                    "document_id": document_id,
+                    "version": version,
+                    "updated_on": updated_on,
+                    "checked_at": self.clock(),
+                },
+                pk=("document_id", "version"),
+            )
+
     def counts(self) -> dict[str, int]:
         return {
             name: self.db.table(name).count for name in ("documents", "snapshots", "raw_sources")
