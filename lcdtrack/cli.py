@@ -17,6 +17,7 @@ from lcdtrack import pipeline, report, sync
 from lcdtrack.errors import EXIT_CHANGES, EXIT_OK, EXIT_TROUBLE, LcdtrackError
 from lcdtrack.extractors import EXTRACTORS
 from lcdtrack.fetch.coverage_api import DEFAULT_API_URL, CoverageApiClient
+from lcdtrack.fetch.http import HttpClient, HttpPolicy
 from lcdtrack.progress import progress_bar
 from lcdtrack.snapshots import SnapshotStore
 
@@ -133,6 +134,18 @@ def fetch(
     workers: Annotated[
         int, typer.Option(min=1, max=16, help="With --all: documents fetched at once.")
     ] = sync.DEFAULT_WORKERS,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds to wait for the server on each request.")
+    ] = HttpPolicy.timeout,
+    retries: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            envvar="LCDTRACK_RETRIES",
+            help="Retries on 429, 5xx and network errors (exponential back-off with jitter; "
+            "Retry-After is honoured). Env: LCDTRACK_RETRIES.",
+        ),
+    ] = HttpPolicy.retries,
     extractor: Annotated[
         str | None,
         typer.Option(help="Force an extractor for files (see `lcdtrack extractors`)."),
@@ -156,7 +169,8 @@ def fetch(
         typer.echo("Error: give ids or files to fetch, or --all", err=True)
         raise typer.Exit(EXIT_TROUBLE)
     failed = False
-    with _run(lambda: _open(ctx, create=True)) as store, CoverageApiClient(api_url) as api:
+    http = HttpClient(HttpPolicy(timeout=timeout, retries=retries, backoff=_backoff()))
+    with _run(lambda: _open(ctx, create=True)) as store, CoverageApiClient(api_url, http) as api:
         if sources:
             failed |= _fetch_sources(store, api, sources, extractor)
         if fetch_all:
@@ -172,6 +186,14 @@ def fetch(
             }
             failed |= _sync(store, api, kinds, filters, workers)
     raise typer.Exit(EXIT_TROUBLE if failed else EXIT_OK)
+
+
+def _backoff() -> float:
+    """First back-off step in seconds (doubling each retry); LCDTRACK_BACKOFF overrides it."""
+    try:
+        return float(os.environ.get("LCDTRACK_BACKOFF", HttpPolicy.backoff))
+    except ValueError:
+        return HttpPolicy.backoff
 
 
 def _fetch_sources(

@@ -118,6 +118,8 @@ class ReplayServer:
                 return Fault(401, body=json.dumps({"message": "Unauthorized"}))
             if not any(k in query for k in ("lcdid", "articleid")):
                 return Fault(400, body=(API / "error_400.json").read_text())
+        if path.startswith("/v1/reports/"):
+            query = {}  # the replay does not filter reports; tests read the query from the log
         body = self.documents.get((path, _key(query)))
         if body is not None:
             return body
@@ -138,6 +140,7 @@ def _key(query: dict[str, Any]) -> tuple[tuple[str, str], ...]:
 def _handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # keep-alive + Nagle = 40 ms stalls per request
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -211,3 +214,52 @@ def serve_corpus_forever() -> None:  # pragma: no cover - manual use: python -m 
 
 if __name__ == "__main__":  # pragma: no cover
     serve_corpus_forever()
+
+
+def synthesize_lcds(server: ReplayServer, count: int, first_id: int = 50000) -> list[int]:
+    """Serve `count` final LCDs made from L39314 v7 (new ids and titles), listed in the report.
+
+    Used by the sync tests and the fetch benchmark; the report then lists only these.
+    """
+    base = json.loads((API / "lcd_39314_ver_7.json").read_text())
+    report = json.loads((API / "reports_local-coverage-final-lcds.json").read_text())
+    template = next(row for row in report["data"] if row["document_display_id"] == "L39314")
+    rows, ids = [], []
+    for lcd_id in range(first_id, first_id + count):
+        record = dict(
+            base["data"][0], lcd_id=lcd_id, lcd_version=1, title=f"Synthetic LCD {lcd_id}"
+        )
+        body = json.dumps({"meta": base["meta"], "data": [record]})
+        server.put("/v1/data/lcd/", {"lcdid": lcd_id, "ver": 1}, body)
+        rows.append(dict(template, document_id=lcd_id, document_version=1,
+                         document_display_id=f"L{lcd_id}", title=record["title"],
+                         updated_on_sort="20250801000000"))  # fmt: skip
+        ids.append(lcd_id)
+    server.put(
+        "/v1/reports/local-coverage-final-lcds/",
+        {},
+        json.dumps({"meta": report["meta"], "data": rows}),
+    )
+    return ids
+
+
+def publish_revision(server: ReplayServer, lcd_id: int, version: int, edit: Any = None) -> None:
+    """CMS publishes a new version of a synthetic LCD: new record, report row updated."""
+    report = json.loads(server.documents[("/v1/reports/local-coverage-final-lcds/", ())])
+    row = next(r for r in report["data"] if r["document_id"] == lcd_id)
+    previous = json.loads(
+        server.documents[("/v1/data/lcd/", _key({"lcdid": lcd_id, "ver": row["document_version"]}))]
+    )
+    record = dict(previous["data"][0], lcd_version=version)
+    if edit is not None:
+        record = edit(record)
+    server.put(
+        "/v1/data/lcd/",
+        {"lcdid": lcd_id, "ver": version},
+        json.dumps({"meta": previous["meta"], "data": [record]}),
+    )
+    server.put(
+        "/v1/data/lcd/", {"lcdid": lcd_id}, json.dumps({"meta": previous["meta"], "data": [record]})
+    )
+    row.update(document_version=version, updated_on_sort=f"2025090{version % 10}000000")
+    server.put("/v1/reports/local-coverage-final-lcds/", {}, json.dumps(report))
