@@ -76,7 +76,7 @@ def test_a_failing_document_does_not_stop_the_run(server: ReplayServer, tmp_path
 def test_plan_filters_are_passed_to_the_report(server: ReplayServer, tmp_path: Path) -> None:
     with SnapshotStore(tmp_path / "p.db") as store, CoverageApiClient(server.url) as api:
         sync.plan(store, api, ("final",), {"contractor_id": "269", "status": "A"})
-    (path, query) = server.requests_to("/v1/reports/")[-1]
+    (_, query) = server.requests_to("/v1/reports/")[-1]
     assert query == {"contractor_id": "269", "status": "A"}
 
 
