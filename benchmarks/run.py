@@ -12,7 +12,10 @@ runs measured with `time.perf_counter`; peak memory per extraction comes from `t
    Target: < 50 ms.
 4. `SnapshotStore.save` on a temporary SQLite file: first save into a fresh store (new
    snapshot) and a repeated identical save (the dedup path), in ms per save.
-5. Peak RSS of the process at the end (`resource.getrusage`).
+5. `fetch --all` of 1,000 LCDs from a loopback Coverage API replay, then again with nothing
+   changed: time, documents/s, requests, and per-document data requests (must be 0 the second
+   time). See `benchmarks/fetch_all.py`.
+6. Peak RSS of the process at the end (`resource.getrusage`).
 
 Targets are reported as MET / NOT MET; the script never fails because one is missed.
 """
@@ -35,6 +38,9 @@ from typing import Any
 
 import lxml.html
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for benchmarks.*, tests.*
+
+from benchmarks.fetch_all import bench_fetch_all
 from lcdtrack.diff import compare
 from lcdtrack.extractors import Extractor, extract
 from lcdtrack.extractors.grammar import SECTIONS
@@ -233,6 +239,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=20,
         help="repetitions per measurement; the median is reported (default: 20)",
     )
+    parser.add_argument(
+        "--fetch-count",
+        type=int,
+        default=1000,
+        help="LCDs served by the loopback replay for the fetch --all figure; 0 skips it",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -249,7 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     bench_bare_parse(args.corpus, args.repeat, extraction)
     bench_diff(args.corpus, args.repeat)
     bench_store(args.corpus, args.repeat)
-    print(f"\n5. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
+    if args.fetch_count:
+        print_table(
+            f"5. fetch --all of {args.fetch_count:,} LCDs from a loopback replay",
+            ["run", "seconds", "docs/s", "requests", "data requests", "new/changed/same/failed"],
+            bench_fetch_all(args.fetch_count),
+        )
+    print(f"\n6. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
     return 0
 
 

@@ -208,5 +208,6 @@ def test_extractors_are_listed(runner: CliRunner) -> None:
     result = runner.invoke(app, ["extractors"])
     assert [line.split()[0] for line in result.stdout.splitlines()] == [
         "coverage-api",
+        "coverage-api-article",
         "mcd-page-text",
     ]

@@ -171,7 +171,7 @@ def _raw(content: bytes | str, source: str = "input") -> RawDocument:
     [
         ("<!doctype html><html><title>CMS</title><p>Home</p></html>", NotAnLcd, "HTML page"),
         ('{"name": "something else"}', NotAnLcd, "Coverage API envelope"),
-        ('{"meta": {}, "data": [{"article_id": 1}]}', NotAnLcd, "article"),
+        ('{"meta": {}, "data": [{"ncd_id": 1}]}', NotAnLcd, "not an LCD record"),
         ('{"message": "You must include a lcdid", "code": 400}', NotAnLcd, r"error \(400\)"),
         ('{"meta": {}, "data": []}', NotAvailable, "no record"),
         ('{"meta": {}, "data": [{"lcd_id": 1, "lcd_version": 1}]}', LayoutChanged, "lacks"),

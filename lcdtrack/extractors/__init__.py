@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lcdtrack.errors import NotAnLcd
-from lcdtrack.extractors import coverage_api, mcd_page_text
+from lcdtrack.extractors import coverage_api, coverage_api_article, mcd_page_text
 from lcdtrack.models import LcdDocument, RawDocument
 
 
@@ -39,6 +39,15 @@ register(
         description="CMS Coverage API /v1/data/lcd/ response (JSON envelope, escaped HTML)",
         sniff=coverage_api.sniff,
         extract=coverage_api.extract,
+    )
+)
+register(
+    Extractor(
+        name=coverage_api_article.NAME,
+        version=coverage_api_article.VERSION,
+        description="CMS Coverage API Billing and Coding article (bundle or /v1/data/article/)",
+        sniff=coverage_api_article.sniff,
+        extract=coverage_api_article.extract,
     )
 )
 register(

@@ -9,14 +9,15 @@ proposed LCD is its own record whose `display_id` carries the public number (DL3
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from lcdtrack.errors import ExtractError, LayoutChanged, NotAnLcd, NotAvailable
+from lcdtrack.errors import LayoutChanged, NotAnLcd, NotAvailable
 from lcdtrack.extractors.assemble import RecordParts, SectionContent, assemble
 from lcdtrack.extractors.blocks import render
+from lcdtrack.extractors.coverage_api_article import code_groups_from_bundle
 from lcdtrack.extractors.grammar import SECTIONS
 from lcdtrack.extractors.html_blocks import decode_field, html_to_blocks
+from lcdtrack.extractors.json_input import load_json, looks_like_json_object, try_json
 from lcdtrack.extractors.normalize import clean, is_empty, iso_date
 from lcdtrack.models import (
     API_BUNDLE_FORMAT,
@@ -33,8 +34,19 @@ REQUIRED_FIELDS = ("lcd_id", "lcd_version", "title", "indication")
 
 
 def sniff(raw: RawDocument) -> bool:
-    """Any JSON object: the Coverage API's envelope, or one of its error bodies."""
-    return raw.content[:4096].lstrip().startswith((b"{", b"\xef\xbb\xbf{"))
+    """Any JSON object but an article: an LCD envelope or bundle, or an API error body (so that
+    a broken or foreign JSON file gets this extractor's precise error)."""
+    if not looks_like_json_object(raw.content):
+        return False
+    data = try_json(raw.content)
+    if not isinstance(data, dict):
+        return True
+    if data.get("format") == API_BUNDLE_FORMAT:
+        return data.get("document") != "article"
+    rows = data.get("data")
+    return not (
+        isinstance(rows, list) and rows and isinstance(rows[0], dict) and "article_id" in rows[0]
+    )
 
 
 def extract(raw: RawDocument) -> LcdDocument:
@@ -62,8 +74,6 @@ def _extract_bundle(bundle: dict[str, Any], source: str) -> LcdDocument:
     parts.revision_history = _revision_history(rows("revision-history"), rows("reason-change"))
     parts.related_documents = _related_documents(rows("related-documents"))
     parts.contractors = _contractors(bundle.get("report_row"))
-    from lcdtrack.extractors.coverage_api_article import code_groups_from_bundle
-
     parts.code_groups = tuple(
         group
         for article in bundle.get("articles") or []
@@ -74,16 +84,7 @@ def _extract_bundle(bundle: dict[str, Any], source: str) -> LcdDocument:
 
 
 def _json(content: bytes | str, source: str) -> Any:
-    try:
-        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
-        return json.loads(text)
-    except UnicodeDecodeError as error:
-        raise NotAnLcd(f"{source}: not UTF-8 text ({error.reason})") from None
-    except json.JSONDecodeError as error:
-        raise ExtractError(
-            f"{source}: invalid or truncated JSON ({error.msg} at line {error.lineno}, "
-            f"column {error.colno})"
-        ) from None
+    return load_json(content, source)
 
 
 def _record(envelope: Any, source: str) -> dict[str, Any]:

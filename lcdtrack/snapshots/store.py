@@ -161,7 +161,7 @@ class SnapshotStore:
                 "revision_ending": dates.revision_ending,
                 "retirement": dates.retirement,
                 "last_updated": dates.last_updated,
-                "record": canonical_json(data),
+                "record_zlib": zlib.compress(canonical_json(data).encode("utf-8"), 6),
             }
         )
         assert table.last_rowid is not None
@@ -169,13 +169,7 @@ class SnapshotStore:
 
     def _insert_parts(self, snapshot_id: int, record: LcdDocument) -> None:
         self.db.table("sections").insert_all(
-            {
-                "snapshot_id": snapshot_id,
-                "position": i,
-                "name": s.name,
-                "text": s.text,
-                "html": s.html,
-            }
+            {"snapshot_id": snapshot_id, "position": i, "name": s.name, "text": s.text}
             for i, s in enumerate(record.sections)
         )
         self.db.table("indications").insert_all(
@@ -281,7 +275,7 @@ def _snapshot(row: dict[str, Any]) -> Snapshot:
         id=row["id"],
         document_id=row["document_id"],
         version=row["version"],
-        record=LcdDocument.from_dict(json.loads(row["record"])),
+        record=LcdDocument.from_dict(json.loads(zlib.decompress(row["record_zlib"]))),
         record_hash=row["record_hash"],
         raw_hash=row["raw_hash"],
         extractor=row["extractor"],
