@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests import api_fixtures
 from tests.conftest import CORPUS
 
 API = CORPUS / "reconstructed" / "api"
@@ -105,6 +106,22 @@ class ReplayServer:
         for child in ("revision-history", "related-documents", "contractor"):
             body = (API / f"lcd_39314_ver_7_{child}.json").read_text()
             self.put(f"/v1/data/lcd/{child}", {"lcdid": 39314, "ver": 7}, body)
+        self.put_article(api_fixtures.article_rows(), version=23)
+
+    def put_article(self, rows: dict[str, list[dict[str, Any]]], version: int) -> None:
+        """Serve a (synthetic, see tests/api_fixtures.py) article as version `version`."""
+        article_id = rows["article"][0]["article_id"]
+        rows = {
+            name: [dict(row, article_version=version) for row in data]
+            for name, data in rows.items()
+        }
+        body = api_fixtures.envelope("article", rows["article"])
+        self.put("/v1/data/article/", {"articleid": article_id}, body)
+        self.put("/v1/data/article/", {"articleid": article_id, "ver": version}, body)
+        for name, data in rows.items():
+            if name != "article":
+                query = {"articleid": article_id, "ver": version}
+                self.put(f"/v1/data/article/{name}", query, api_fixtures.envelope(name, data))
 
     # -- answering -----------------------------------------------------------------------
 

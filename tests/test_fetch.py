@@ -216,3 +216,27 @@ def test_cli_fetch_unknown_id_is_one_error_line(server: ReplayServer, tmp_path: 
     assert result.stderr.strip().splitlines() == [
         "Error: L99999: no such LCD in the Coverage API (final LCD report)"
     ]
+
+
+def test_lcd_record_carries_its_articles_codes(server: ReplayServer, tmp_path: Path) -> None:
+    with SnapshotStore(tmp_path / "codes.db") as store, _client(server) as api:
+        list(fetch_all(store, ["L39314"], api=api))
+        record = store.latest("L39314").record
+        rows = store.db.execute(
+            "select s.document_id, c.article from codes c join snapshots s on s.id = c.snapshot_id "
+            "where c.code = 'J1459'"
+        ).fetchall()
+    assert rows == [("L39314", "A59105")]
+    systems = {(g.system, g.coverage) for g in record.code_groups}
+    assert ("CPT/HCPCS", None) in systems and ("ICD-10-CM", "covered") in systems
+    hcpcs = {c.code for g in record.code_groups if g.system == "CPT/HCPCS" for c in g.codes}
+    assert "J1459" in hcpcs
+    assert {g.source for g in record.code_groups} == {"A59105"}
+
+
+def test_article_by_id(server: ReplayServer, tmp_path: Path) -> None:
+    with SnapshotStore(tmp_path / "a.db") as store, _client(server) as api:
+        (outcome,) = list(fetch_all(store, ["A59105"], api=api))
+    assert outcome.result is not None
+    assert outcome.result.snapshot.label == "A59105@23"
+    assert outcome.result.snapshot.extractor == "coverage-api-article"

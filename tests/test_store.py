@@ -74,7 +74,12 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
     SnapshotStore(path).close()
     with SnapshotStore(path) as store:
         applied = [m.name for m in migrations.applied(store.db)]
-        assert applied == ["m001_initial", "m002_report_state", "m003_compact_storage"]
+        assert applied == [
+            "m001_initial",
+            "m002_report_state",
+            "m003_compact_storage",
+            "m004_codes",
+        ]
         assert not migrations.pending(store.db)
 
 

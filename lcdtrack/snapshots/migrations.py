@@ -110,4 +110,25 @@ def m003_compact_storage(db: Database) -> None:
     db.table("sections").transform(drop={"html"})
 
 
+@migrations()
+def m004_codes(db: Database) -> None:
+    """One row per code of each snapshot's code groups (from its Billing and Coding articles),
+    so "which LCDs cover J1459?" is one query."""
+    db.table("codes").create(
+        {
+            "snapshot_id": int,
+            "system": str,
+            "code_group": str,
+            "coverage": str,
+            "code": str,
+            "description": str,
+            "is_range": int,
+            "article": str,
+        },
+        foreign_keys=[("snapshot_id", "snapshots", "id")],
+    )
+    db.table("codes").create_index(["code"])
+    db.table("codes").create_index(["snapshot_id"])
+
+
 RECORD_COMPRESSION = 6

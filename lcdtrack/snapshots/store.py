@@ -186,6 +186,20 @@ class SnapshotStore:
             }
             for i, ind in enumerate(record.indications)
         )
+        self.db.table("codes").insert_all(
+            {
+                "snapshot_id": snapshot_id,
+                "system": group.system,
+                "code_group": group.group,
+                "coverage": group.coverage,
+                "code": code.code,
+                "description": code.description,
+                "is_range": int(code.is_range),
+                "article": group.source,
+            }
+            for group in record.code_groups
+            for code in group.codes
+        )
 
     # -- reading --------------------------------------------------------------------------
 
