@@ -15,6 +15,7 @@ from lcdtrack.errors import LayoutChanged, LcdtrackError, NotFound
 from lcdtrack.extractors import extract
 from lcdtrack.fetch import fetch_source
 from lcdtrack.fetch.coverage_api import CoverageApiClient
+from lcdtrack.fetch.mcd_site import fetch_page, is_mcd_page_url
 from lcdtrack.models import Comparison, RawDocument, Snapshot, SnapshotRef
 from lcdtrack.snapshots import SaveResult, SnapshotStore
 
@@ -69,10 +70,12 @@ def fetch_all(
 
 
 def _fetch_source(source: str, api: CoverageApiClient | None) -> list[RawDocument]:
-    if _REFERENCE.match(source.strip()):
-        document_id, version = parse_reference(source)
+    if _REFERENCE.match(source.strip()) or is_mcd_page_url(source):
         if api is None:
-            raise LcdtrackError(f"{source}: fetching by id needs the Coverage API client")
+            raise LcdtrackError(f"{source}: fetching from CMS needs the Coverage API client")
+        if is_mcd_page_url(source):
+            return [fetch_page(source, api.http)]
+        document_id, version = parse_reference(source)
         return api.fetch(document_id, version)
     return [fetch_source(source)]
 

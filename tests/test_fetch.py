@@ -240,3 +240,13 @@ def test_article_by_id(server: ReplayServer, tmp_path: Path) -> None:
     assert outcome.result is not None
     assert outcome.result.snapshot.label == "A59105@23"
     assert outcome.result.snapshot.extractor == "coverage-api-article"
+
+
+def test_mcd_page_403_names_the_api_route(server: ReplayServer, tmp_path: Path) -> None:
+    page = "/medicare-coverage-database/view/lcd.aspx"
+    server.fail(page, Fault(403, body="<html><body>Access Denied</body></html>"))
+    with SnapshotStore(tmp_path / "p.db") as store, _client(server) as api:
+        (outcome,) = list(fetch_all(store, [f"{server.url}{page}?lcdid=39314&ver=7"], api=api))
+    assert outcome.error is not None
+    message = str(outcome.error)
+    assert "refused the request (HTTP 403)" in message and "lcdtrack fetch L39314@7" in message

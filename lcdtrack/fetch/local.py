@@ -21,8 +21,8 @@ def fetch_source(source: str) -> RawDocument:
     """Read one source. Network sources are not supported yet and say so."""
     if is_url(source):
         raise FetchError(
-            f"{source}: fetching from the network is not available yet; save the page or the "
-            "Coverage API response to a file and pass its path"
+            f"{source}: not a Medicare Coverage Database page URL; pass an LCD id (L39314), "
+            "an MCD page URL or a saved file"
         )
     return read_file(Path(source))
 
