@@ -258,11 +258,15 @@ class TextEdit:
 class Change:
     """One difference in the reader's terms.
 
-    kind: indication_added | indication_removed | indication_changed | metadata_changed |
-    section_added | section_removed | section_changed.
-    `subject` names what changed (indication name, field, section); `aspect` refines an
+    kind: indication_added | indication_removed | indication_renamed | indication_changed |
+    code_added | code_removed | code_moved | code_changed | code_group_changed |
+    metadata_changed | section_added | section_removed | section_changed.
+    `subject` names what changed (indication name, code, field, section); `aspect` refines an
     indication change (criterion_added, criterion_removed, criterion_changed, dose_changed,
-    stance_changed, text_changed).
+    dose_added, dose_removed, threshold_changed, age_changed, time_changed, stance_changed,
+    text_changed). `direction` is "tightened" / "loosened" where that is defined, `severity`
+    "high" / "medium" / "low" (see `lcdtrack.diff.severity`). `context` says where (the
+    indication a quantity belongs to, the code group of a code).
     """
 
     kind: str
@@ -271,13 +275,17 @@ class Change:
     before: str | None = None
     after: str | None = None
     edits: tuple[TextEdit, ...] = ()
+    direction: str | None = None
+    severity: str | None = None
+    context: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind}
-        key = "indication" if self.kind.startswith("indication_") else _SUBJECT_KEYS[self.kind]
-        data[key] = self.subject
-        if self.aspect is not None:
-            data["aspect"] = self.aspect
+        data[subject_key(self.kind)] = self.subject
+        for name in ("aspect", "context", "direction", "severity"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
         data["before"] = self.before
         data["after"] = self.after
         if self.edits:
@@ -285,12 +293,15 @@ class Change:
         return data
 
 
-_SUBJECT_KEYS = {
-    "metadata_changed": "field",
-    "section_added": "section",
-    "section_removed": "section",
-    "section_changed": "section",
-}
+def subject_key(kind: str) -> str:
+    """The JSON key naming a change's subject: indication, code, field or section."""
+    if kind.startswith("indication_"):
+        return "indication"
+    if kind.startswith("code_group"):
+        return "code_group"
+    if kind.startswith("code_"):
+        return "code"
+    return "field" if kind == "metadata_changed" else "section"
 
 
 def _indication_from_dict(data: dict[str, Any]) -> Indication:
@@ -357,12 +368,23 @@ class SnapshotRef:
 
 
 @dataclass(frozen=True)
+class CmsStatement:
+    """What CMS itself says changed: an "Explanation of Change", a synopsis or revision note."""
+
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Comparison:
-    """The result of diffing two snapshots: both sides and the changes between them."""
+    """The result of diffing two snapshots: both sides, the changes between them, CMS's own
+    account of the change and where that account disagrees with what was detected."""
 
     old: SnapshotRef
     new: SnapshotRef
     changes: tuple[Change, ...]
+    cms_statements: tuple[CmsStatement, ...] = ()
+    disagreements: tuple[str, ...] = ()
 
 
 API_BUNDLE_FORMAT = "lcdtrack.coverage-api-bundle/1"

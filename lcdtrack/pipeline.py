@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 
-from lcdtrack.diff import compare
+from lcdtrack.diff import at_least, cms_statements, compare, disagreements
 from lcdtrack.errors import LayoutChanged, LcdtrackError, NotFound
 from lcdtrack.extractors import extract
 from lcdtrack.fetch import fetch_source
@@ -96,7 +96,9 @@ def resolve(store: SnapshotStore, reference: str) -> Snapshot:
     return store.latest(document_id, version)
 
 
-def diff(store: SnapshotStore, old: str, new: str | None = None) -> Comparison:
+def diff(
+    store: SnapshotStore, old: str, new: str | None = None, min_severity: str = "low"
+) -> Comparison:
     """Compare two stored snapshots; with one reference, its two latest snapshots."""
     if new is None:
         document_id, _ = parse_reference(old)
@@ -106,14 +108,35 @@ def diff(store: SnapshotStore, old: str, new: str | None = None) -> Comparison:
         before, after = snapshots[-2], snapshots[-1]
     else:
         before, after = resolve(store, old), resolve(store, new)
-    return compare_snapshots(before, after)
+    return compare_snapshots(before, after, min_severity)
 
 
-def compare_snapshots(before: Snapshot, after: Snapshot) -> Comparison:
+def diff_proposed(store: SnapshotStore, final: str, min_severity: str = "low") -> Comparison:
+    """The proposed LCD a final LCD came from, against the first stored version of the final."""
+    document_id, _ = parse_reference(final)
+    first = store.history(document_id)[0]
+    proposed_id = first.record.source_proposed_id or store.proposed_for(document_id)
+    if not proposed_id:
+        raise NotFound(
+            f"{document_id}: no source proposed LCD is known; fetch the proposed LCD "
+            f"(e.g. lcdtrack fetch DL{document_id[1:]}) or name both: lcdtrack diff DL… {document_id}"
+        )
+    return compare_snapshots(store.latest(proposed_id), first, min_severity)
+
+
+def compare_snapshots(before: Snapshot, after: Snapshot, min_severity: str = "low") -> Comparison:
+    """Changes from `before` to `after`, CMS's statements and the disagreements between them.
+
+    Disagreements are judged on every change; `min_severity` only trims what is listed.
+    """
+    changes = compare(before.record, after.record)
+    statements = cms_statements(before.record, after.record)
     return Comparison(
         old=SnapshotRef.of(before.record, before),
         new=SnapshotRef.of(after.record, after),
-        changes=tuple(compare(before.record, after.record)),
+        changes=tuple(at_least(changes, min_severity)),
+        cms_statements=statements,
+        disagreements=disagreements(statements, changes),
     )
 
 

@@ -59,6 +59,7 @@ def test_diff_json_schema(runner: CliRunner, db_path: Path) -> None:
         {
             "kind": "indication_added",
             "indication": "Immune-mediated Necrotizing Myositis (IMNM)",
+            "severity": "medium",
             "before": None,
             "after": indication_changes[0]["after"],
         }

@@ -1,13 +1,15 @@
 """`compare(old, new)`: what changed between two LCD records, as `Change`s in a reader's terms.
 
-Order of the result: metadata, then indications (added, removed, changed), then sections.
+Order of the result: metadata, indications (added, removed, renamed, changed), codes, sections.
 Presentation never counts: texts are compared in their canonical form
 (`lcdtrack.extractors.normalize.canonical`).
 """
 
 from __future__ import annotations
 
+from lcdtrack.diff.codes import compare_codes
 from lcdtrack.diff.indications import compare_indication, match_indications
+from lcdtrack.diff.severity import with_severity
 from lcdtrack.diff.words import is_changed, word_diff
 from lcdtrack.errors import LayoutChanged
 from lcdtrack.extractors.grammar import INDICATIONS_SECTION
@@ -31,9 +33,15 @@ LINK_FIELDS = ("source_proposed_id", "source_lcd_id")
 
 
 def compare(old: LcdDocument, new: LcdDocument) -> list[Change]:
-    """Every change from `old` to `new`; an empty list means the same policy."""
+    """Every change from `old` to `new`, each with its severity; empty means the same policy."""
     _guard_layout(old, new)
-    return [*_metadata(old, new), *_indications(old, new), *_sections(old, new)]
+    changes = [
+        *_metadata(old, new),
+        *_indications(old, new),
+        *compare_codes(old.code_groups, new.code_groups),
+        *_sections(old, new),
+    ]
+    return with_severity(changes)
 
 
 def _guard_layout(old: LcdDocument, new: LcdDocument) -> None:

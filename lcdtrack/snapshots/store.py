@@ -244,6 +244,15 @@ class SnapshotStore:
             raise NotFound(f"no raw source {raw_hash}")
         return zlib.decompress(rows[0]["content"])
 
+    def proposed_for(self, final_id: str) -> str | None:
+        """The stored proposed LCD whose record names `final_id` as its source LCD."""
+        for (document_id,) in self.db.execute(
+            "select id from documents where kind = 'proposed' order by id"
+        ).fetchall():
+            if self.latest(document_id).record.source_lcd_id == final_id.upper():
+                return str(document_id)
+        return None
+
     def document_ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("select id from documents").fetchall()}
 
