@@ -119,7 +119,8 @@ def diff_proposed(store: SnapshotStore, final: str, min_severity: str = "low") -
     if not proposed_id:
         raise NotFound(
             f"{document_id}: no source proposed LCD is known; fetch the proposed LCD "
-            f"(e.g. lcdtrack fetch DL{document_id[1:]}) or name both: lcdtrack diff DL… {document_id}"
+            f"(e.g. lcdtrack fetch DL{document_id[1:]}) or name both: "
+            f"lcdtrack diff DL… {document_id}"
         )
     return compare_snapshots(store.latest(proposed_id), first, min_severity)
 
