@@ -47,6 +47,12 @@ class DiffFormat(str, Enum):
     json = "json"
 
 
+class Severity(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
 class RecordFormat(str, Enum):
     text = "text"
     json = "json"
@@ -291,21 +297,43 @@ def diff(
     fmt: Annotated[
         DiffFormat, typer.Option("--format", "-f", help="Output format.")
     ] = DiffFormat.text,
+    proposed: Annotated[
+        bool,
+        typer.Option(
+            "--proposed",
+            help="OLD is a final LCD: compare the proposed LCD it came from with its first "
+            "stored version.",
+        ),
+    ] = False,
+    min_severity: Annotated[
+        Severity,
+        typer.Option(help="Only list changes of this severity or higher (low, medium, high)."),
+    ] = Severity.low,
 ) -> None:
     """Show what changed between two stored LCD versions, in coverage terms.
 
-    Reports indications added, removed or changed (criteria, doses, stance, wording), dates and
-    status, and a word-level diff of each reworded section. Reformatting is never a change.
+    Reports indications added, removed, renamed or changed (criteria, doses, age limits, lab
+    thresholds, time windows with tightened/loosened, stance, wording), codes added, removed or
+    moved, dates and status, and a word-level diff of each reworded section, each with a
+    severity. CMS's own explanation of the change is shown beside it, and where it disagrees
+    with what was found, that is flagged. Reformatting is never a change.
 
     Exit status as diff(1): 0 no changes, 1 changes, 2 trouble.
 
     Examples:
       lcdtrack diff DL39314 L39314
+      lcdtrack diff --proposed L39314
       lcdtrack diff L39314
-      lcdtrack diff L39314@7 L39314@11 --format json
+      lcdtrack diff L39314@7 L39314@11 --format json --min-severity medium
     """
+    if proposed and new is not None:
+        typer.echo("Error: --proposed takes one id, the final LCD", err=True)
+        raise typer.Exit(EXIT_TROUBLE)
     with _run(lambda: _open(ctx)) as store:
-        comparison = _run(lambda: pipeline.diff(store, old, new))
+        if proposed:
+            comparison = _run(lambda: pipeline.diff_proposed(store, old, min_severity.value))
+        else:
+            comparison = _run(lambda: pipeline.diff(store, old, new, min_severity.value))
     typer.echo(report.render(comparison, fmt.value), nl=False)
     raise typer.Exit(EXIT_CHANGES if comparison.changes else EXIT_OK)
 

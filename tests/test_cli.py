@@ -212,3 +212,28 @@ def test_extractors_are_listed(runner: CliRunner) -> None:
         "coverage-api-article",
         "mcd-page-text",
     ]
+
+
+def test_diff_proposed_finds_the_source_proposed_lcd(runner: CliRunner, db_path: Path) -> None:
+    _invoke(runner, db_path, "fetch", str(API_PROPOSED), str(API_FINAL))
+    result = _invoke(runner, db_path, "diff", "--proposed", "L39314")
+    assert result.exit_code == 1
+    assert "DL39314@19 → L39314@7" in result.stdout
+    assert "Immune-mediated Necrotizing Myositis (IMNM)" in result.stdout
+
+
+def test_diff_proposed_without_the_proposal_says_what_to_do(
+    runner: CliRunner, db_path: Path
+) -> None:
+    _invoke(runner, db_path, "fetch", str(API_FINAL))
+    result = _invoke(runner, db_path, "diff", "--proposed", "L39314")
+    assert result.exit_code == 2 and "no source proposed LCD is known" in result.stderr
+
+
+def test_min_severity_filters_the_listing(runner: CliRunner, db_path: Path) -> None:
+    _invoke(runner, db_path, "fetch", str(API_PROPOSED), str(API_FINAL))
+    result = _invoke(
+        runner, db_path, "diff", "DL39314", "L39314", "-f", "json", "--min-severity", "medium"
+    )
+    severities = {c["severity"] for c in json.loads(result.stdout)["changes"]}
+    assert severities == {"medium"}
