@@ -15,7 +15,9 @@ runs measured with `time.perf_counter`; peak memory per extraction comes from `t
 5. `fetch --all` of 1,000 LCDs from a loopback Coverage API replay, then again with nothing
    changed: time, documents/s, requests, and per-document data requests (must be 0 the second
    time). See `benchmarks/fetch_all.py`.
-6. Peak RSS of the process at the end (`resource.getrusage`).
+6. The diff of a ~363,000-character LCD against a copy with a handful of edits, at 1x, 2x, 4x
+   and 8x that size (target: under 1 s at 1x, near-linear growth). See `benchmarks/big_diff.py`.
+7. Peak RSS of the process at the end (`resource.getrusage`).
 
 Targets are reported as MET / NOT MET; the script never fails because one is missed.
 """
@@ -40,6 +42,7 @@ import lxml.html
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for benchmarks.*, tests.*
 
+from benchmarks.big_diff import bench_big_diff
 from benchmarks.fetch_all import bench_fetch_all
 from lcdtrack.diff import compare
 from lcdtrack.extractors import Extractor, extract
@@ -267,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
             ["run", "seconds", "docs/s", "requests", "data requests", "new/changed/same/failed"],
             bench_fetch_all(args.fetch_count),
         )
-    print(f"\n6. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
+    print_table(
+        "6. Diff of a ~363,000-character LCD with a handful of edits (target: 1x under 1 s)",
+        ["size", "characters", "changes", "ms", "x of 1x"],
+        bench_big_diff(args.corpus),
+    )
+    print(f"\n7. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
     return 0
 
 
