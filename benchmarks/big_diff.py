@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lcdtrack.diff import compare
 from lcdtrack.extractors import extract
-from lcdtrack.models import Indication, LcdDocument, RawDocument, Section
+from lcdtrack.models import Dose, Indication, LcdDocument, RawDocument, Section
 
 TARGET_CHARS = 363_000
 
@@ -47,18 +47,14 @@ def edited(record: LcdDocument) -> LcdDocument:
         sections.append(replace(section, text=text))
     indications = list(record.indications)
     first: Indication = indications[1]
-    dosing = tuple(
-        replace(
-            s,
-            doses=tuple(
-                replace(d, amount=replace(d.amount, low=d.amount.low + 0.1)) for d in s.doses
-            ),
-        )  # fmt: skip
-        for s in first.dosing
-    )
+    dosing = tuple(replace(s, doses=tuple(_raised(d) for d in s.doses)) for s in first.dosing)
     indications[1] = replace(first, dosing=dosing)
     indications[0] = replace(indications[0], criteria=(*indications[0].criteria, "New criterion."))
     return replace(record, sections=tuple(sections), indications=tuple(indications))
+
+
+def _raised(dose: Dose) -> Dose:
+    return replace(dose, amount=replace(dose.amount, low=dose.amount.low + 0.1))
 
 
 def bench_big_diff(corpus: Path, factors: tuple[int, ...] = (1, 2, 4, 8)) -> list[list[str]]:
