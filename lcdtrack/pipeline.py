@@ -16,8 +16,8 @@ from lcdtrack.extractors import extract
 from lcdtrack.fetch import fetch_source
 from lcdtrack.fetch.coverage_api import CoverageApiClient
 from lcdtrack.fetch.mcd_site import fetch_page, is_mcd_page_url
-from lcdtrack.models import Comparison, RawDocument, Snapshot, SnapshotRef
-from lcdtrack.snapshots import SaveResult, SnapshotStore
+from lcdtrack.models import Comparison, LcdDocument, RawDocument, Snapshot, SnapshotRef
+from lcdtrack.snapshots import ChangeLog, SaveResult, SnapshotStore
 
 _REFERENCE = re.compile(r"^(?P<id>D?[LA]\d{4,6})(?:@(?P<version>\d+))?$", re.IGNORECASE)
 DEMO_FILES = ("DL39314_v19.coverage-api.json", "L39314_v7.coverage-api.json")
@@ -40,9 +40,26 @@ class HistoryEntry:
 
 
 def ingest(store: SnapshotStore, raw: RawDocument, extractor: str | None = None) -> SaveResult:
-    """Extract a raw document and save it. Nothing is written unless extraction succeeds."""
+    """Extract a raw document and save it with its changes from the previous snapshot.
+
+    Nothing is written unless extraction succeeds and the record compares sanely with its
+    predecessor: a record that looks like a layout change (`LayoutChanged`) is refused, so it
+    never becomes the document's current version.
+    """
     chosen, record = extract(raw, extractor)
-    return store.save(raw, record, chosen.name, chosen.version)
+    before, after = store.neighbours(record.public_id, record.version)
+    log = change_log(before, record) if before else None
+    result = store.save(raw, record, chosen.name, chosen.version, log)
+    if result.created and after is not None:
+        store.replace_change_log(after, change_log(result.snapshot, after.record))
+    return result
+
+
+def change_log(previous: Snapshot, record: LcdDocument) -> ChangeLog:
+    """The changes from `previous` to `record`, with CMS's account and the disagreements."""
+    changes = compare(previous.record, record)
+    statements = cms_statements(previous.record, record)
+    return ChangeLog(previous, tuple(changes), statements, disagreements(statements, changes))
 
 
 def fetch_all(

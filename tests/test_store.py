@@ -79,6 +79,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
             "m002_report_state",
             "m003_compact_storage",
             "m004_codes",
+            "m005_change_log",
         ]
         assert not migrations.pending(store.db)
 

@@ -131,4 +131,52 @@ def m004_codes(db: Database) -> None:
     db.table("codes").create_index(["snapshot_id"])
 
 
+@migrations()
+def m005_change_log(db: Database) -> None:
+    """Every change between consecutive snapshots of a document, as rows (removals included),
+    with CMS's statements and the disagreements beside them, and a review state per change."""
+    db.table("changes").create(
+        {
+            "id": int,
+            "document_id": str,
+            "from_snapshot": int,
+            "to_snapshot": int,
+            "from_version": int,
+            "to_version": int,
+            "kind": str,
+            "subject": str,
+            "aspect": str,
+            "context": str,
+            "severity": str,
+            "direction": str,
+            "before": str,
+            "after": str,
+            "detected_at": str,
+            "reviewed_at": str,
+            "reviewed_by": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("from_snapshot", "snapshots", "id"),
+            ("to_snapshot", "snapshots", "id"),
+        ],
+    )
+    for columns in (["document_id"], ["to_snapshot"], ["subject"], ["reviewed_at"]):
+        db.table("changes").create_index(columns)
+    db.table("change_notes").create(
+        {
+            "id": int,
+            "document_id": str,
+            "from_snapshot": int,
+            "to_snapshot": int,
+            "kind": str,
+            "source": str,
+            "text": str,
+        },
+        pk="id",
+        foreign_keys=[("to_snapshot", "snapshots", "id")],
+    )
+    db.table("change_notes").create_index(["to_snapshot"])
+
+
 RECORD_COMPRESSION = 6

@@ -21,7 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from lcdtrack.errors import NotFound, StoreError
-from lcdtrack.models import LcdDocument, RawDocument, Snapshot
+from lcdtrack.models import Change, CmsStatement, LcdDocument, RawDocument, Snapshot
 from lcdtrack.snapshots.canonical import canonical_json, content_hash, record_hash
 from lcdtrack.snapshots.migrations import migrations
 
@@ -36,6 +36,16 @@ def utc_now() -> str:
 class SaveResult:
     snapshot: Snapshot
     created: bool
+
+
+@dataclass(frozen=True)
+class ChangeLog:
+    """What changed from `previous` to the snapshot being saved, stored with it atomically."""
+
+    previous: Snapshot
+    changes: tuple[Change, ...]
+    statements: tuple[CmsStatement, ...] = ()
+    disagreements: tuple[str, ...] = ()
 
 
 class SnapshotStore:
@@ -74,9 +84,15 @@ class SnapshotStore:
     # -- writing --------------------------------------------------------------------------
 
     def save(
-        self, raw: RawDocument, record: LcdDocument, extractor: str, extractor_version: str
+        self,
+        raw: RawDocument,
+        record: LcdDocument,
+        extractor: str,
+        extractor_version: str,
+        change_log: ChangeLog | None = None,
     ) -> SaveResult:
-        """Store a snapshot unless the same record of the same version is already stored."""
+        """Store a snapshot unless the same record of the same version is already stored; with
+        `change_log`, its changes from the previous snapshot land in the same transaction."""
         data = record.to_dict()
         rhash = record_hash(data)
         with self._transaction():
@@ -90,7 +106,62 @@ class SnapshotStore:
                 raw, record, data, rhash, raw_hash, extractor, extractor_version, now
             )
             self._insert_parts(snapshot_id, record)
+            if change_log is not None:
+                self._insert_changes(change_log, snapshot_id, record.version, now)
         return SaveResult(self.get(snapshot_id), created=True)
+
+    def replace_change_log(self, to_snapshot: Snapshot, change_log: ChangeLog) -> None:
+        """Re-link `to_snapshot` to a new predecessor (a version stored out of order), keeping
+        the review state of changes that are still there."""
+        with self._transaction():
+            reviewed = {
+                (row[0], row[1], row[2]): (row[3], row[4])
+                for row in self.db.execute(
+                    "select kind, subject, coalesce(aspect, ''), reviewed_at, reviewed_by "
+                    "from changes where to_snapshot = ? and reviewed_at is not null",
+                    [to_snapshot.id],
+                ).fetchall()
+            }
+            self.db.execute("delete from changes where to_snapshot = ?", [to_snapshot.id])
+            self.db.execute("delete from change_notes where to_snapshot = ?", [to_snapshot.id])
+            self._insert_changes(change_log, to_snapshot.id, to_snapshot.version, self.clock())
+            for (kind, subject, aspect), (at, by) in reviewed.items():
+                self.db.execute(
+                    "update changes set reviewed_at = ?, reviewed_by = ? where to_snapshot = ? "
+                    "and kind = ? and subject = ? and coalesce(aspect, '') = ?",
+                    [at, by, to_snapshot.id, kind, subject, aspect],
+                )
+
+    def _insert_changes(
+        self, log: ChangeLog, snapshot_id: int, version: int | None, now: str
+    ) -> None:
+        link = {
+            "document_id": log.previous.document_id,
+            "from_snapshot": log.previous.id,
+            "to_snapshot": snapshot_id,
+        }
+        self.db.table("changes").insert_all(
+            {
+                **link,
+                "from_version": log.previous.version,
+                "to_version": version,
+                "kind": change.kind,
+                "subject": change.subject,
+                "aspect": change.aspect,
+                "context": change.context,
+                "severity": change.severity,
+                "direction": change.direction,
+                "before": change.before,
+                "after": change.after,
+                "detected_at": now,
+            }
+            for change in log.changes
+        )
+        notes = [("cms_statement", s.source, s.text) for s in log.statements]
+        notes += [("disagreement", "lcdtrack", text) for text in log.disagreements]
+        self.db.table("change_notes").insert_all(
+            {**link, "kind": kind, "source": source, "text": text} for kind, source, text in notes
+        )
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -243,6 +314,30 @@ class SnapshotStore:
         if not rows:
             raise NotFound(f"no raw source {raw_hash}")
         return zlib.decompress(rows[0]["content"])
+
+    def neighbours(
+        self, document_id: str, version: int | None
+    ) -> tuple[Snapshot | None, Snapshot | None]:
+        """The stored snapshots just before and just after where `version` sorts."""
+        key = -1 if version is None else version
+        before = list(
+            self.db.query(
+                "select * from snapshots where document_id = ? and coalesce(version, -1) <= ? "
+                "order by coalesce(version, -1) desc, id desc limit 1",
+                [document_id.upper(), key],
+            )
+        )
+        after = list(
+            self.db.query(
+                "select * from snapshots where document_id = ? and coalesce(version, -1) > ? "
+                "order by coalesce(version, -1), id limit 1",
+                [document_id.upper(), key],
+            )
+        )
+        return (
+            _snapshot(before[0]) if before else None,
+            _snapshot(after[0]) if after else None,
+        )
 
     def proposed_for(self, final_id: str) -> str | None:
         """The stored proposed LCD whose record names `final_id` as its source LCD."""
