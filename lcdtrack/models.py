@@ -400,3 +400,8 @@ LCD endpoints: "lcd" (required), "revision-history", "related-documents", "contr
 "hcpc-code-group", "hcpc-modifier", "bill-codes", "revenue-code", "revision-history".
 Bodies stay strings so the bytes CMS sent are what is hashed and kept.
 """
+
+
+DOWNLOAD_ROW_FORMAT = "lcdtrack.mcd-download-row/1"
+"""The raw source kept for one LCD version imported from an MCD bulk download: one `lcd.csv`
+row joined with its `lcd_x_*` rows (see `lcdtrack.fetch.bulk`)."""

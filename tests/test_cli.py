@@ -208,6 +208,7 @@ def test_every_command_has_help(runner: CliRunner, command: str) -> None:
 def test_extractors_are_listed(runner: CliRunner) -> None:
     result = runner.invoke(app, ["extractors"])
     assert [line.split()[0] for line in result.stdout.splitlines()] == [
+        "mcd-download",
         "coverage-api",
         "coverage-api-article",
         "mcd-page-text",

@@ -190,8 +190,15 @@ def test_code_ranges_and_group_paragraphs() -> None:
     assert [(c.kind, c.subject) for c in changes] == [
         ("code_group_changed", "ICD-10-CM group 1 (covered)")
     ]
-    removed = compare(old, _with_codes(()))
+    other = _with_codes(_groups(("G25.82", "Stiff-man syndrome", "1", "covered")))
+    removed = compare(old, other)
     assert [c.subject for c in removed if c.kind == "code_removed"] == ["M33.20-M33.29 (range)"]
+
+
+def test_a_source_without_codes_is_not_every_code_removed() -> None:
+    old = _with_codes(_groups(("J1459", "Injection, IVIG (Privigen)", "1", None)))
+    assert [c for c in compare(old, _with_codes(())) if c.kind.startswith("code")] == []
+    assert [c for c in compare(_with_codes(()), old) if c.kind.startswith("code")] == []
 
 
 # -- severity ---------------------------------------------------------------------------------

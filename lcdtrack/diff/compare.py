@@ -38,7 +38,7 @@ def compare(old: LcdDocument, new: LcdDocument) -> list[Change]:
     changes = [
         *_metadata(old, new),
         *_indications(old, new),
-        *compare_codes(old.code_groups, new.code_groups),
+        *_codes(old, new),
         *_sections(old, new),
     ]
     return with_severity(changes)
@@ -77,6 +77,14 @@ def _indications(old: LcdDocument, new: LcdDocument) -> list[Change]:
     for before, after in pairs:
         changes.extend(compare_indication(before, after))
     return changes
+
+
+def _codes(old: LcdDocument, new: LcdDocument) -> list[Change]:
+    """Code changes, when both records carry codes. A record without any code group came from
+    a source that has none (page text, a bulk LCD row, a bare API response): unknown, not empty."""
+    if not old.code_groups or not new.code_groups:
+        return []
+    return compare_codes(old.code_groups, new.code_groups)
 
 
 def _sections(old: LcdDocument, new: LcdDocument) -> list[Change]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lcdtrack.errors import NotAnLcd
-from lcdtrack.extractors import coverage_api, coverage_api_article, mcd_page_text
+from lcdtrack.extractors import coverage_api, coverage_api_article, mcd_download, mcd_page_text
 from lcdtrack.models import LcdDocument, RawDocument
 
 
@@ -32,6 +32,15 @@ def register(extractor: Extractor) -> None:
     EXTRACTORS[extractor.name] = extractor
 
 
+register(
+    Extractor(
+        name=mcd_download.NAME,
+        version=mcd_download.VERSION,
+        description="MCD bulk download row: an lcd.csv row joined with its lcd_x_* tables",
+        sniff=mcd_download.sniff,
+        extract=mcd_download.extract,
+    )
+)
 register(
     Extractor(
         name=coverage_api.NAME,

@@ -53,7 +53,7 @@ def extract(raw: RawDocument) -> LcdDocument:
     document = _json(raw.content, raw.source)
     if isinstance(document, dict) and document.get("format") == API_BUNDLE_FORMAT:
         return _extract_bundle(document, raw.source)
-    return assemble(_parts(_record(document, raw.source)))
+    return assemble(parts_from_record(_record(document, raw.source)))
 
 
 def _extract_bundle(bundle: dict[str, Any], source: str) -> LcdDocument:
@@ -62,7 +62,7 @@ def _extract_bundle(bundle: dict[str, Any], source: str) -> LcdDocument:
     if bundle.get("document") != "lcd" or not isinstance(responses, dict) or "lcd" not in responses:
         raise NotAnLcd(f"{source}: a Coverage API bundle without an LCD response")
     record = _record(_json(responses["lcd"], f"{source} [lcd]"), source)
-    parts = _parts(record)
+    parts = parts_from_record(record)
 
     def rows(name: str) -> list[dict[str, Any]]:
         if name not in responses:
@@ -71,8 +71,8 @@ def _extract_bundle(bundle: dict[str, Any], source: str) -> LcdDocument:
         data = child.get("data") if isinstance(child, dict) else None
         return [row for row in data or [] if isinstance(row, dict)]
 
-    parts.revision_history = _revision_history(rows("revision-history"), rows("reason-change"))
-    parts.related_documents = _related_documents(rows("related-documents"))
+    parts.revision_history = revision_history_rows(rows("revision-history"), rows("reason-change"))
+    parts.related_documents = related_documents(rows("related-documents"))
     parts.contractors = _contractors(bundle.get("report_row"))
     parts.code_groups = tuple(
         group
@@ -111,7 +111,7 @@ def _record(envelope: Any, source: str) -> dict[str, Any]:
     return record
 
 
-def _parts(record: dict[str, Any]) -> RecordParts:
+def parts_from_record(record: dict[str, Any]) -> RecordParts:
     lcd_id = _int(record.get("lcd_id"))
     display = _int(record.get("display_id"))
     proposed = display is not None and (display != lcd_id or record.get("status") == "P")
@@ -136,7 +136,7 @@ def _parts(record: dict[str, Any]) -> RecordParts:
     )
 
 
-def _revision_history(
+def revision_history_rows(
     rows: list[dict[str, Any]], reasons: list[dict[str, Any]]
 ) -> tuple[RevisionHistoryRow, ...]:
     """Revision rows, newest first as the page shows them; this version's reasons for change
@@ -154,7 +154,7 @@ def _revision_history(
     )
 
 
-def _related_documents(rows: list[dict[str, Any]]) -> tuple[RelatedDocument, ...]:
+def related_documents(rows: list[dict[str, Any]]) -> tuple[RelatedDocument, ...]:
     related: list[RelatedDocument] = []
     for row in sorted(rows, key=lambda r: _int(r.get("related_num")) or 0):
         if row.get("r_article_id"):

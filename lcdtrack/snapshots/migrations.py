@@ -179,4 +179,35 @@ def m005_change_log(db: Database) -> None:
     db.table("change_notes").create_index(["to_snapshot"])
 
 
+@migrations()
+def m006_search_and_views(db: Database) -> None:
+    """Full-text search over sections and indications (kept in sync by triggers) and views
+    for the common questions: latest snapshot per document, indication timeline, changes by
+    week."""
+    db.table("sections").enable_fts(["name", "text"], create_triggers=True, tokenize="porter")
+    db.table("indications").enable_fts(["name", "text"], create_triggers=True, tokenize="porter")
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql, replace=True)
+
+
+VIEWS = {
+    "latest_snapshots": """
+        select s.* from snapshots s
+        where s.id = (
+            select s2.id from snapshots s2 where s2.document_id = s.document_id
+            order by coalesce(s2.version, -1) desc, s2.id desc limit 1
+        )""",
+    "indication_timeline": """
+        select s.document_id, s.version, s.id as snapshot_id, s.original_effective,
+               s.revision_effective, i.position, i.name, i.match_key, i.aliases, i.stance,
+               i.doses
+        from indications i join snapshots s on s.id = i.snapshot_id
+        order by s.document_id, coalesce(s.version, -1), i.position""",
+    "changes_by_week": """
+        select strftime('%Y-W%W', detected_at) as week, document_id, severity, kind,
+               count(*) as changes
+        from changes group by week, document_id, severity, kind
+        order by week desc, document_id""",
+}
+
 RECORD_COMPRESSION = 6
