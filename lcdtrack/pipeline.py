@@ -9,11 +9,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from lcdtrack.diff import at_least, cms_statements, compare, disagreements
 from lcdtrack.errors import LayoutChanged, LcdtrackError, NotFound
 from lcdtrack.extractors import extract
 from lcdtrack.fetch import fetch_source
+from lcdtrack.fetch.bulk import LcdDownload
 from lcdtrack.fetch.coverage_api import CoverageApiClient
 from lcdtrack.fetch.mcd_site import fetch_page, is_mcd_page_url
 from lcdtrack.models import Comparison, LcdDocument, RawDocument, Snapshot, SnapshotRef
@@ -193,3 +195,42 @@ def demo(store: SnapshotStore) -> Comparison:
     """Load the bundled pair into `store` and compare proposed → final. No network."""
     proposed, final = (ingest(store, raw).snapshot for raw in demo_sources())
     return compare_snapshots(proposed, final)
+
+
+def open_download(path: Path) -> LcdDownload:
+    """An MCD bulk download: current_lcd.zip / all_lcd.zip, its inner *_csv.zip, or a folder."""
+    return LcdDownload(path)
+
+
+def import_download(
+    store: SnapshotStore, download: LcdDownload, extractor: str | None = None
+) -> Iterator[FetchOutcome]:
+    """Extract and save every LCD version of a download; a failing row does not stop the rest.
+
+    Each version is saved in its own transaction as it is read, so an interrupted import keeps
+    what it stored and a re-run adds only what is missing (identical content is deduplicated).
+    """
+    for raw in download.documents():
+        try:
+            yield FetchOutcome(raw.source, result=ingest(store, raw, extractor))
+        except LcdtrackError as error:
+            yield FetchOutcome(raw.source, error=error)
+
+
+@dataclass(frozen=True)
+class ReextractOutcome:
+    raw_hash: str
+    source: str
+    result: SaveResult | None = None
+    error: LcdtrackError | None = None
+
+
+def reextract(store: SnapshotStore) -> Iterator[ReextractOutcome]:
+    """Run today's extractors over every stored raw source. A record that differs from what is
+    stored becomes a new snapshot linked to the same raw bytes; nothing is rewritten or lost."""
+    for raw_hash, source in store.raw_sources():
+        raw = RawDocument(content=store.raw(raw_hash), source=source)
+        try:
+            yield ReextractOutcome(raw_hash, source, result=ingest(store, raw))
+        except LcdtrackError as error:
+            yield ReextractOutcome(raw_hash, source, error=error)

@@ -51,7 +51,7 @@ def test_diff_json_schema(runner: CliRunner, db_path: Path) -> None:
     _invoke(runner, db_path, "fetch", str(API_PROPOSED), str(API_FINAL))
     result = _invoke(runner, db_path, "diff", "DL39314@19", "L39314@7", "--format", "json")
     data = json.loads(result.stdout)
-    assert set(data) == {"old", "new", "summary", "changes"}
+    assert set(data) == {"old", "new", "summary", "changes", "cms_statements", "disagreements"}
     assert (data["old"]["id"], data["old"]["version"]) == ("DL39314", 19)
     assert (data["new"]["id"], data["new"]["version"]) == ("L39314", 7)
     indication_changes = [c for c in data["changes"] if c["kind"].startswith("indication_")]

@@ -348,6 +348,11 @@ class SnapshotStore:
                 return str(document_id)
         return None
 
+    def raw_sources(self) -> list[tuple[str, str]]:
+        """(hash, first source) of every stored raw document, oldest first."""
+        rows = self.db.execute("select hash, first_source from raw_sources order by rowid")
+        return [(str(h), str(s)) for h, s in rows.fetchall()]
+
     def document_ids(self) -> set[str]:
         return {row[0] for row in self.db.execute("select id from documents").fetchall()}
 
