@@ -100,9 +100,9 @@ def test_diff_with_one_id_compares_its_two_latest(
     )
     history = _invoke(runner, db_path, "history", "L39314")
     assert history.exit_code == 0
-    rows = history.stdout.splitlines()[1:]
-    assert [r.split()[1] for r in rows] == ["L39314@7", "L39314@8"]
-    assert rows[1].split()[3] == "2"  # the dose change and the reworded section
+    rows = [line.split() for line in history.stdout.splitlines() if "L39314@" in line]
+    assert [row[1] for row in rows] == ["L39314@7", "L39314@8"]
+    assert rows[1][3:5] == ["1", "(1"]  # one change from the previous version: the dose, high
 
 
 def test_show_text_and_json(runner: CliRunner, db_path: Path) -> None:
@@ -212,6 +212,7 @@ def test_extractors_are_listed(runner: CliRunner) -> None:
         "coverage-api",
         "coverage-api-article",
         "mcd-page-text",
+        "mcd-page-html",
     ]
 
 

@@ -46,3 +46,32 @@ def test_the_two_commands_are_in_the_quick_start() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -e '.[test]' && pytest" in ci
+
+
+def test_readme_sqlite_utils_recipes_run_on_the_demo_database(tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    db = tmp_path / "lcdtrack.db"
+    CliRunner().invoke(app, ["demo", "--keep", str(db)])
+    recipes = [line for line in README.splitlines() if line.startswith("sqlite-utils lcdtrack.db")]
+    assert len(recipes) >= 6
+    executable = Path(sys.executable).with_name("sqlite-utils")
+    for recipe in recipes:
+        args = shlex.split(recipe)[1:]
+        result = subprocess.run(
+            [str(executable), *args], cwd=tmp_path, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, (recipe, result.stderr)
+    query = "select name from indication_timeline where name like '%IMNM%'"
+    imnm = subprocess.run(
+        [str(executable), "lcdtrack.db", query],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Immune-mediated Necrotizing Myositis (IMNM)" in imnm.stdout

@@ -36,7 +36,9 @@ DEFAULT_DB = "lcdtrack.db"
 class DiffFormat(str, Enum):
     text = "text"
     markdown = "markdown"
+    html = "html"
     json = "json"
+    jsonl = "jsonl"
 
 
 class Severity(str, Enum):

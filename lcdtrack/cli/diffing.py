@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +22,26 @@ from lcdtrack.cli.app import (
     open_store,
     run,
 )
+from lcdtrack.models import Comparison
 from lcdtrack.snapshots import SnapshotStore
+
+NoColor = Annotated[
+    bool,
+    typer.Option("--no-color", help="Plain text even on a terminal (as does NO_COLOR)."),
+]
+
+
+def _render(comparison: Comparison, fmt: DiffFormat, no_color: bool) -> str:
+    """Text on a terminal is drawn in colour; piped, redirected or --no-color, it is plain."""
+    if (
+        fmt is DiffFormat.text
+        and not no_color
+        and not os.environ.get("NO_COLOR")
+        and sys.stdout.isatty()
+    ):
+        width = shutil.get_terminal_size().columns
+        return report.render(comparison, "terminal", color=True, width=width)
+    return report.render(comparison, fmt.value)
 
 
 @app.command()
@@ -47,6 +69,7 @@ def diff(
         Severity,
         typer.Option(help="Only list changes of this severity or higher (low, medium, high)."),
     ] = Severity.low,
+    no_color: NoColor = False,
 ) -> None:
     """Show what changed between two stored LCD versions, in coverage terms.
 
@@ -72,7 +95,7 @@ def diff(
             comparison = run(lambda: pipeline.diff_proposed(store, old, min_severity.value))
         else:
             comparison = run(lambda: pipeline.diff(store, old, new, min_severity.value))
-    typer.echo(report.render(comparison, fmt.value), nl=False)
+    typer.echo(_render(comparison, fmt, no_color), nl=False)
     raise typer.Exit(EXIT_CHANGES if comparison.changes else EXIT_OK)
 
 
@@ -85,6 +108,7 @@ def demo(
         Path | None,
         typer.Option(help="Write the demo database here instead of a temporary file."),
     ] = None,
+    no_color: NoColor = False,
 ) -> None:
     """Offline demo: load the bundled proposed DL39314 and final L39314 (IVIG) into a fresh
     database and show what the final LCD changed. No network is used.
@@ -93,7 +117,7 @@ def demo(
     def show_demo(path: Path) -> None:
         with SnapshotStore(path) as store:
             comparison = run(lambda: pipeline.demo(store))
-        typer.echo(report.render(comparison, fmt.value), nl=False)
+        typer.echo(_render(comparison, fmt, no_color), nl=False)
 
     if keep is not None:
         if keep.exists():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,6 +18,7 @@ from lcdtrack.cli.app import (
     open_store,
     run,
 )
+from lcdtrack.fetch.bulk import LcdDownload
 from lcdtrack.fetch.coverage_api import DEFAULT_API_URL, CoverageApiClient
 from lcdtrack.fetch.http import HttpClient, HttpPolicy
 from lcdtrack.progress import progress_bar
@@ -175,3 +178,56 @@ def _sync(
         f"({api.http.requests} requests)"
     )
     return counts["failed"] > 0
+
+
+@app.command("import")
+def import_download(
+    ctx: typer.Context,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="An MCD bulk download: current_lcd.zip or all_lcd.zip as downloaded, its inner "
+            "*_csv.zip, or a folder of its CSV files.",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Import every LCD version of an MCD bulk download as snapshots (identical content is
+    stored once; each version lands in its own transaction, so an interrupted import can simply
+    be run again).
+
+    Exit status 0 if every row was stored, 2 if any failed (the rest is still stored).
+
+    Examples:
+      lcdtrack import current_lcd.zip
+      lcdtrack import current_lcd_csv/
+    """
+    counts = {"new": 0, "unchanged": 0, "failed": 0}
+    with (
+        run(lambda: open_store(ctx, create=True)) as store,
+        run(lambda: pipeline.open_download(path)) as download,
+    ):
+        total = run(download.count)
+        with progress_bar(total, "Importing") as advance:
+            run(lambda: _import_rows(store, download, counts, advance))
+    typer.echo(
+        f"{total} LCD versions in {path.name}: {counts['new']} new, "
+        f"{counts['unchanged']} unchanged, {counts['failed']} failed"
+    )
+    raise typer.Exit(EXIT_TROUBLE if counts["failed"] else EXIT_OK)
+
+
+def _import_rows(
+    store: SnapshotStore,
+    download: LcdDownload,
+    counts: dict[str, int],
+    advance: Callable[[str], None],
+) -> None:
+    for outcome in pipeline.import_download(store, download):
+        if outcome.error is not None or outcome.result is None:
+            counts["failed"] += 1
+            typer.echo(f"Error: {outcome.error}", err=True)
+            advance(outcome.source)
+            continue
+        counts["new" if outcome.result.created else "unchanged"] += 1
+        advance(outcome.result.snapshot.label)

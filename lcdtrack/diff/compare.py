@@ -79,6 +79,13 @@ def _indications(old: LcdDocument, new: LcdDocument) -> list[Change]:
     return changes
 
 
+def _without(text: str, record: LcdDocument) -> str:
+    """Section text with the text of each indication cut out (preamble and lead-ins remain)."""
+    for indication in record.indications:
+        text = text.replace(canonical(indication.text), " ")
+    return " ".join(text.split())
+
+
 def _codes(old: LcdDocument, new: LcdDocument) -> list[Change]:
     """Code changes, when both records carry codes. A record without any code group came from
     a source that has none (page text, a bulk LCD row, a bare API response): unknown, not empty."""
@@ -96,9 +103,13 @@ def _sections(old: LcdDocument, new: LcdDocument) -> list[Change]:
         if before is None:
             changes.append(Change("section_added", section.name, None, None, section.text))
             continue
-        if canonical(before.text) == canonical(section.text):
+        old_text, new_text = canonical(before.text), canonical(section.text)
+        if section.name == INDICATIONS_SECTION:
+            # The indications themselves are compared one by one; here only what is around them.
+            old_text, new_text = _without(old_text, old), _without(new_text, new)
+        if old_text == new_text:
             continue
-        edits = word_diff(canonical(before.text), canonical(section.text))
+        edits = word_diff(old_text, new_text)
         if is_changed(edits):
             changes.append(
                 Change("section_changed", section.name, None, before.text, section.text, edits)

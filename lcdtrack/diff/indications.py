@@ -129,13 +129,7 @@ def _dose_changes(name: str, old: Indication, new: Indication) -> list[Change]:
     removed, added = _minus(before, after), _minus(after, before)
     changes = []
     for old_dose, new_dose in zip(removed, added, strict=False):
-        way = None
-        if old_dose.amount.unit == new_dose.amount.unit and old_dose.per == new_dose.per:
-            up = (new_dose.amount.high, new_dose.amount.low) > (
-                old_dose.amount.high,
-                old_dose.amount.low,
-            )
-            way = "loosened" if up else "tightened"
+        way = _dose_direction(old_dose, new_dose)
         changes.append(
             Change(
                 "indication_changed",
@@ -151,6 +145,18 @@ def _dose_changes(name: str, old: Indication, new: Indication) -> list[Change]:
     changes += [Change("indication_changed", name, "dose_added", None, str(d))
                 for d in added[len(removed):]]  # fmt: skip
     return changes
+
+
+def _dose_direction(old: Dose, new: Dose) -> str | None:
+    """A narrower range (or lower dose) tightens, a wider one (or higher dose) loosens."""
+    if old.amount.unit != new.amount.unit or old.per != new.per:
+        return None
+    before, after = old.amount, new.amount
+    if after.low >= before.low and after.high <= before.high:
+        return "tightened"
+    if after.low <= before.low and after.high >= before.high:
+        return "loosened"
+    return "loosened" if after.high > before.high else "tightened"
 
 
 def _minus(items: list[Dose], others: list[Dose]) -> list[Dose]:

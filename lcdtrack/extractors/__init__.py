@@ -11,7 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lcdtrack.errors import NotAnLcd
-from lcdtrack.extractors import coverage_api, coverage_api_article, mcd_download, mcd_page_text
+from lcdtrack.extractors import (
+    coverage_api,
+    coverage_api_article,
+    mcd_download,
+    mcd_page_html,
+    mcd_page_text,
+)
 from lcdtrack.models import LcdDocument, RawDocument
 
 
@@ -66,6 +72,15 @@ register(
         description="MCD LCD page (view/lcd.aspx) as text",
         sniff=mcd_page_text.sniff,
         extract=mcd_page_text.extract,
+    )
+)
+register(
+    Extractor(
+        name=mcd_page_html.NAME,
+        version=mcd_page_html.VERSION,
+        description="MCD LCD page (view/lcd.aspx) saved as HTML",
+        sniff=mcd_page_html.sniff,
+        extract=mcd_page_html.extract,
     )
 )
 

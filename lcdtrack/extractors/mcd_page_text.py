@@ -4,11 +4,16 @@ crawler's text rendering of `view/lcd.aspx` gives; MCD-FORMATS.md §4.2).
 Headings are whole lines from the page grammar; list items are lines starting with a bullet
 glyph or a number, nested by indentation. The page shows no version number: it is taken from a
 `ver=` in the source URL when there is one.
+
+`PageContent` and `page_record` are the page grammar shared with `mcd-page-html`: each page
+extractor reads its rendering down to a `PageContent`, and the same page gives the same record.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Container
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from lcdtrack.errors import ExtractError, LayoutChanged, NotAnLcd
@@ -39,6 +44,24 @@ _PUBLIC_VERSION = re.compile(
 _PUBLIC_ID = re.compile(r"\b(D?L\d{5})\b")
 
 
+@dataclass(frozen=True)
+class PageContent:
+    """One rendering of an MCD LCD page, read down to what the page grammar needs.
+
+    `url` is the page address the ids and version are read from (`lcdid=`, `ver=`); `labels`
+    maps Document Information fields to their values ("" for N/A); `revision_history` and
+    `public_versions` are those blocks as the text rendering shows them, one line each.
+    """
+
+    source: str
+    url: str
+    title_line: str
+    labels: dict[str, str]
+    sections: dict[str, list[Block]]
+    revision_history: list[str]
+    public_versions: list[str]
+
+
 def sniff(raw: RawDocument) -> bool:
     head = raw.content[:4096]
     if b"\x00" in head or head.lstrip()[:1] in (b"{", b"["):
@@ -60,16 +83,33 @@ def extract(raw: RawDocument) -> LcdDocument:
             "is the file truncated?"
         )
     blocks = _heading_blocks(lines, headings)
-    if "Document Information" not in blocks:
+    require_headings(raw.source, blocks)
+    page = PageContent(
+        source=raw.source,
+        url=raw.source,
+        title_line=next((line.strip() for line in lines if line.strip()), ""),
+        labels=_document_information(blocks["Document Information"]),
+        sections={name: text_to_blocks(blocks[name]) for name in SECTION_NAMES if name in blocks},
+        revision_history=blocks.get("Revision History Information", []),
+        public_versions=blocks.get("Public Versions", []),
+    )
+    return page_record(page)
+
+
+def require_headings(source: str, found: Container[str]) -> None:
+    """A page without Document Information or the indications is a layout change, not empty."""
+    if "Document Information" not in found:
+        raise LayoutChanged(f"{source}: no 'Document Information' block; the page layout changed")
+    if INDICATIONS_SECTION not in found:
         raise LayoutChanged(
-            f"{raw.source}: no 'Document Information' block; the page layout changed"
+            f"{source}: no '{INDICATIONS_SECTION}' section; the page layout changed"
         )
-    if INDICATIONS_SECTION not in blocks:
-        raise LayoutChanged(
-            f"{raw.source}: no '{INDICATIONS_SECTION}' section; the page layout changed"
-        )
-    labels = _document_information(blocks["Document Information"])
-    return assemble(_parts(raw, lines, labels, blocks))
+
+
+def page_record(page: PageContent) -> LcdDocument:
+    """The page grammar shared by every rendering of the page: identity, kind, status, dates,
+    revision history and public versions; the sections go through the shared `assemble`."""
+    return assemble(_parts(page))
 
 
 def _decode(raw: RawDocument) -> str:
@@ -107,38 +147,33 @@ def _document_information(body: list[str]) -> dict[str, str]:
     return labels
 
 
-def _parts(
-    raw: RawDocument, lines: list[str], labels: dict[str, str], blocks: dict[str, list[str]]
-) -> RecordParts:
-    proposed = bool(labels.get("proposed_public_id")) or lines[0].strip().lower().startswith(
+def _parts(page: PageContent) -> RecordParts:
+    labels = page.labels
+    proposed = bool(labels.get("proposed_public_id")) or page.title_line.lower().startswith(
         "proposed"
     )
     public_id = labels.get("proposed_public_id") or labels.get("lcd_public_id") or ""
     if not _PUBLIC_ID.fullmatch(public_id):
-        raise LayoutChanged(f"{raw.source}: no LCD ID in 'Document Information'")
-    url_id, url_version = _ids_from_source(raw.source)
+        raise LayoutChanged(f"{page.source}: no LCD ID in 'Document Information'")
+    url_id, url_version = ids_from_url(page.url)
     lcd_id = url_id if url_id is not None else (None if proposed else int(public_id[1:]))
-    sections = {
-        name: SectionContent(blocks=text_to_blocks(blocks[name]))
-        for name in SECTION_NAMES
-        if name in blocks
-    }
+    sections = {name: SectionContent(blocks=blocks) for name, blocks in page.sections.items()}
     return RecordParts(
         public_id=public_id,
         lcd_id=lcd_id,
         version=url_version,
         kind="proposed" if proposed else "final",
         title=clean(labels.get("title", "")),
-        status=_status(lines),
+        status=_status(page.title_line),
         dates=LcdDates(
             **{f: iso_date(labels.get(f)) for f in _DATE_FIELDS},
-            last_updated=_this_version_updated(blocks.get("Public Versions", [])),
+            last_updated=_this_version_updated(page.public_versions),
         ),
         source_proposed_id=labels.get("source_proposed_id") or None,
         source_lcd_id=labels.get("source_lcd_id") or None,
         sections=sections,
-        revision_history=_revision_history(blocks.get("Revision History Information", [])),
-        public_versions=_public_versions(blocks.get("Public Versions", [])),
+        revision_history=_revision_history(page.revision_history),
+        public_versions=_public_versions(page.public_versions),
     )
 
 
@@ -170,9 +205,8 @@ def text_to_blocks(lines: list[str]) -> list[Block]:
     return [b for b in blocks if b.text]
 
 
-def _status(lines: list[str]) -> str | None:
-    first = next((line.strip() for line in lines if line.strip()), "")
-    word = first.split()[0].upper() if first else ""
+def _status(title_line: str) -> str | None:
+    word = title_line.split()[0].upper() if title_line.strip() else ""
     return word.lower() if word in {"SUPERSEDED", "RETIRED", "FUTURE"} else None
 
 
@@ -222,9 +256,9 @@ def _this_version_updated(body: list[str]) -> str | None:
     return None
 
 
-def _ids_from_source(source: str) -> tuple[int | None, int | None]:
+def ids_from_url(url: str) -> tuple[int | None, int | None]:
     """`lcdid` and `ver` from an MCD URL (query keys are case-insensitive)."""
-    query = {k.lower(): v for k, v in parse_qs(urlsplit(source).query).items()}
+    query = {k.lower(): v for k, v in parse_qs(urlsplit(url).query).items()}
 
     def first_int(key: str) -> int | None:
         values = query.get(key)

@@ -147,7 +147,16 @@ def search(
 
 
 def unreviewed(store: SnapshotStore, document_id: str | None = None) -> list[dict[str, Any]]:
-    where, params = "reviewed_at is null", []
+    """Changes nobody has acknowledged, oldest first."""
+    return _changes(store, "reviewed_at is null", document_id)
+
+
+def all_changes(store: SnapshotStore, document_id: str | None = None) -> list[dict[str, Any]]:
+    return _changes(store, "1 = 1", document_id)
+
+
+def _changes(store: SnapshotStore, where: str, document_id: str | None) -> list[dict[str, Any]]:
+    params: list[str] = []
     if document_id:
         where += " and document_id = ?"
         params.append(document_id.upper())
