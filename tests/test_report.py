@@ -13,12 +13,15 @@ from html.parser import HTMLParser
 import pytest
 
 from lcdtrack.diff import cms_statements, compare, disagreements
+from lcdtrack.extractors import extract
 from lcdtrack.models import (
+    API_BUNDLE_FORMAT,
     Change,
     CmsStatement,
     Comparison,
     Indication,
     LcdDocument,
+    RawDocument,
     Snapshot,
     SnapshotRef,
     TextEdit,
@@ -26,6 +29,7 @@ from lcdtrack.models import (
 from lcdtrack.report import FORMATS, render, render_record, summary_counts, summary_line
 from lcdtrack.report.common import one_line
 from lcdtrack.report.markdown import md
+from tests import api_fixtures
 from tests.conftest import CASES, case
 
 GOLDEN = CASES / "reports"
@@ -163,10 +167,59 @@ def compared(old_case: str, new_case: str) -> Comparison:
     )  # fmt: skip
 
 
+def _lcd_bundle(lcd_envelope: str, article_rows: dict[str, list[dict[str, object]]]) -> bytes:
+    bundle = {
+        "format": API_BUNDLE_FORMAT,
+        "document": "lcd",
+        "base_url": api_fixtures.BASE_URL,
+        "fetched_at": "2025-08-17T12:00:00+00:00",
+        "responses": {"lcd": lcd_envelope},
+        "articles": [api_fixtures.bundle(article_rows)],
+    }
+    return json.dumps(bundle, sort_keys=True).encode()
+
+
+def real_revision() -> Comparison:
+    """L39314 v7 with its (synthetic) article codes against a v8 that CMS calls a typo fix but
+    that changes a dose, adds a criterion and drops a code: compare() output, not hand-built."""
+    text = case("L39314_v7.coverage-api").input.read_text()
+    old_rows = api_fixtures.article_rows()
+    new_rows = {
+        **old_rows,
+        "hcpc-code": [r for r in old_rows["hcpc-code"] if r["hcpc_code_id"] != "J1459"],
+    }
+    envelope = json.loads(text)
+    record = envelope["data"][0]
+    record.update(
+        lcd_version=8,
+        rev_eff_date="09/07/2025",
+        synopsis_changes="&lt;p&gt;Typographical errors were corrected.&lt;&sol;p&gt;",
+        indication=record["indication"]
+        .replace("0.4 to 1.5 g&sol;kg", "0.5 to 1.5 g&sol;kg")
+        .replace(
+            "Confirmed diagnosis of chronic GVHD&lt;&sol;li&gt;",
+            "Confirmed diagnosis of chronic GVHD&lt;&sol;li&gt;\n&lt;li&gt;IgG trough level "
+            "documented before each infusion&lt;&sol;li&gt;",
+        ),
+    )
+    old = extract(RawDocument(_lcd_bundle(text, old_rows), "L39314 v7 bundle"))[1]
+    new = extract(RawDocument(_lcd_bundle(json.dumps(envelope), new_rows), "L39314 v8 bundle"))[1]
+    changes = compare(old, new)
+    statements = cms_statements(old, new)
+    return Comparison(
+        SnapshotRef.of(old), SnapshotRef.of(new), tuple(changes), statements,
+        disagreements(statements, changes),
+    )  # fmt: skip
+
+
 # Golden reports: one line per comparison; every format is checked for each.
 COMPARISONS: dict[str, Callable[[], Comparison]] = {
     "DL39314_v19-L39314_v7": flagship,
     "L39314_v7-L39314_v8": revision,
+    "real.DL39314_v19-L39314_v7": lambda: compared(
+        "DL39314_v19.coverage-api", "L39314_v7.coverage-api"
+    ),
+    "real.L39314_v7-L39314_v8": real_revision,
 }
 GOLDEN_FORMATS = {
     "txt": lambda c: render(c, "text"),
