@@ -17,7 +17,10 @@ runs measured with `time.perf_counter`; peak memory per extraction comes from `t
    time). See `benchmarks/fetch_all.py`.
 6. The diff of a ~363,000-character LCD against a copy with a handful of edits, at 1x, 2x, 4x
    and 8x that size (target: under 1 s at 1x, near-linear growth). See `benchmarks/big_diff.py`.
-7. Peak RSS of the process at the end (`resource.getrusage`).
+7. History queries on a synthetic store of 10,000 snapshots (1,000 documents x 10 versions):
+   version timeline, indication timeline, version in force on a date (target: each < 20 ms),
+   and the database size next to the compressed raw bytes. See `benchmarks/history.py`.
+8. Peak RSS of the process at the end (`resource.getrusage`).
 
 Targets are reported as MET / NOT MET; the script never fails because one is missed.
 """
@@ -44,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for benchmarks.*
 
 from benchmarks.big_diff import bench_big_diff
 from benchmarks.fetch_all import bench_fetch_all
+from benchmarks.history import bench_history
 from lcdtrack.diff import compare
 from lcdtrack.extractors import Extractor, extract
 from lcdtrack.extractors.grammar import SECTIONS
@@ -248,6 +252,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1000,
         help="LCDs served by the loopback replay for the fetch --all figure; 0 skips it",
     )
+    parser.add_argument(
+        "--history-documents",
+        type=int,
+        default=1000,
+        help="documents (x 10 versions) in the synthetic history store; 0 skips it",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -275,7 +285,13 @@ def main(argv: list[str] | None = None) -> int:
         ["size", "characters", "changes", "ms", "x of 1x"],
         bench_big_diff(args.corpus),
     )
-    print(f"\n7. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
+    if args.history_documents:
+        print_table(
+            f"7. History queries on {args.history_documents * 10:,} snapshots (target: < 20 ms)",
+            ["query", "median ms", "status"],
+            bench_history(args.corpus, args.history_documents),
+        )
+    print(f"\n8. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
     return 0
 
 

@@ -27,7 +27,11 @@ TABLES: dict[str, dict[str, Any]] = {
             "record_zlib": "The whole record, canonical JSON, zlib-compressed",
         },
     },
-    "sections": {"description": "Named sections of each snapshot, as normalised text."},
+    "sections": {
+        "description": "Named sections of each snapshot; the text is in section_texts "
+        "(shared by versions whose section did not change). The view section_text joins them.",
+    },
+    "section_texts": {"description": "Section texts, stored once each, keyed by their sha256."},
     "indications": {
         "description": "Indications of each snapshot with criteria, doses and stance.",
         "columns": {

@@ -8,6 +8,8 @@ import zlib
 
 from sqlite_utils import Database, Migrations
 
+from lcdtrack.snapshots.canonical import content_hash
+
 migrations = Migrations("lcdtrack")
 
 
@@ -189,6 +191,29 @@ def m006_search_and_views(db: Database) -> None:
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
 
+
+@migrations()
+def m007_shared_section_texts(db: Database) -> None:
+    """Section texts stored once, content-addressed: versions that share a section share its row
+    (a typical revision changes one or two sections of a dozen). `sections.text_hash` points to
+    `section_texts.hash`; the view `section_text` joins them back; search indexes each text once."""
+    db.table("section_texts").create({"hash": str, "text": str}, pk="hash")
+    db.table("sections").add_column("text_hash", str)
+    rows = db.execute("select rowid, text from sections").fetchall()
+    for rowid, text in rows:
+        digest = content_hash((text or "").encode("utf-8"))
+        db.execute("insert or ignore into section_texts (hash, text) values (?, ?)", [digest, text])
+        db.execute("update sections set text_hash = ? where rowid = ?", [digest, rowid])
+    db.table("sections").disable_fts()
+    db.table("sections").transform(drop={"text"})
+    db.table("sections").create_index(["text_hash"])
+    db.table("section_texts").enable_fts(["text"], create_triggers=True, tokenize="porter")
+    db.create_view("section_text", SECTION_TEXT_VIEW, replace=True)
+
+
+SECTION_TEXT_VIEW = """
+    select s.snapshot_id, s.position, s.name, t.text
+    from sections s join section_texts t on t.hash = s.text_hash"""
 
 VIEWS = {
     "latest_snapshots": """

@@ -128,11 +128,12 @@ def search(
     latest = "" if all_versions else "and s.id in (select id from latest_snapshots)"
     rows = store.db.execute(
         f"""
-        select s.document_id, s.version, s.id, 'section: ' || t.name,
-               snippet(sections_fts, 1, '[', ']', '…', 12)
-        from sections_fts join sections t on t.rowid = sections_fts.rowid
-        join snapshots s on s.id = t.snapshot_id
-        where sections_fts match ? {latest}
+        select s.document_id, s.version, s.id, 'section: ' || x.name,
+               snippet(section_texts_fts, 0, '[', ']', '…', 12)
+        from section_texts_fts join section_texts t on t.rowid = section_texts_fts.rowid
+        join sections x on x.text_hash = t.hash
+        join snapshots s on s.id = x.snapshot_id
+        where section_texts_fts match ? {latest}
         union all
         select s.document_id, s.version, s.id, 'indication: ' || i.name,
                snippet(indications_fts, 1, '[', ']', '…', 12)

@@ -239,10 +239,14 @@ class SnapshotStore:
         return table.last_rowid
 
     def _insert_parts(self, snapshot_id: int, record: LcdDocument) -> None:
-        self.db.table("sections").insert_all(
-            {"snapshot_id": snapshot_id, "position": i, "name": s.name, "text": s.text}
-            for i, s in enumerate(record.sections)
-        )
+        for position, section in enumerate(record.sections):
+            digest = content_hash(section.text.encode("utf-8"))
+            self.db.execute(
+                "insert or ignore into section_texts (hash, text) values (?, ?)",
+                [digest, section.text],
+            )
+            row = {"snapshot_id": snapshot_id, "position": position, "name": section.name}
+            self.db.table("sections").insert({**row, "text_hash": digest})
         self.db.table("indications").insert_all(
             {
                 "snapshot_id": snapshot_id,
