@@ -106,7 +106,11 @@ def test_indication_timeline_on_the_demo_pair(tmp_path: Path) -> None:
     runner.invoke(app, ["demo", "--keep", str(db)])
     result = runner.invoke(app, ["--db", str(db), "history", "L39314", "--indication", "IMNM"])
     assert result.exit_code == 0, result.output
-    assert "L39314@7" in result.stdout and "present in the first stored version" in result.stdout
+    lines = [line.split(maxsplit=2) for line in result.stdout.splitlines() if "@" in line]
+    assert [(label, when, event.split(":")[0]) for label, when, event in lines] == [
+        ("DL39314@19", "(proposed)", "absent in the proposed LCD"),
+        ("L39314@7", "(2022-11-01)", "added"),
+    ]
     proposed = runner.invoke(app, ["--db", str(db), "history", "DL39314", "--indication", "IMNM"])
     assert proposed.exit_code == 2 and "no stored version" in proposed.stderr
 

@@ -41,7 +41,11 @@ def render_indication_timeline(
     lines = [f"{document_id}: indication matching {sanitize(query)!r}", ""]
     for event in events:
         snapshot, dates = event.snapshot, event.snapshot.record.dates
-        effective = dates.revision_effective or dates.original_effective or "no effective date"
+        effective = (
+            dates.revision_effective
+            or dates.original_effective
+            or ("proposed" if snapshot.record.kind == "proposed" else "no effective date")
+        )
         detail = f": {_clip(sanitize(event.detail), 140)}" if event.detail else ""
         lines.append(f"  {snapshot.label:<14} ({effective})  {event.event}{detail}")
     return "\n".join(lines) + "\n"

@@ -76,14 +76,24 @@ def version_timeline(store: SnapshotStore, document_id: str) -> list[VersionEntr
 def indication_timeline(
     store: SnapshotStore, document_id: str, query: str
 ) -> list[IndicationEvent]:
-    """When an indication (by name, abbreviation or words of its name) appeared, changed, left."""
+    """When an indication (by name, abbreviation or words of its name) appeared, changed, left.
+
+    A final LCD's timeline starts from the proposed LCD it came from, when that is stored, so
+    an indication added between proposal and final shows as added in the final.
+    """
     snapshots = store.history(document_id)
     events: list[IndicationEvent] = []
     present_before: set[str] = set()
+    proposal = _source_proposal(store, snapshots[0])
+    if proposal is not None:
+        present_before = _matching(proposal, query)
+        state = "present" if present_before else "absent"
+        events.append(IndicationEvent(proposal, f"{state} in the proposed LCD"))
     for index, snapshot in enumerate(snapshots):
-        names = {i.name for i in snapshot.record.indications if _matches(query, i.name, i.aliases)}
+        names = _matching(snapshot, query)
         if names and not present_before:
-            event = "present in the first stored version" if index == 0 else "added"
+            first = index == 0 and proposal is None
+            event = "present in the first stored version" if first else "added"
             events.append(IndicationEvent(snapshot, event, ", ".join(sorted(names))))
         elif present_before and not names:
             events.append(IndicationEvent(snapshot, "removed", ", ".join(sorted(present_before))))
@@ -96,9 +106,26 @@ def indication_timeline(
                 label = aspect or kind.removeprefix("indication_")
                 events.append(IndicationEvent(snapshot, label, _short(before, after)))
         present_before = names
-    if not events:
+    if not any(e.event != "absent in the proposed LCD" for e in events):
         raise NotFound(f"{document_id}: no stored version has an indication matching {query!r}")
     return events
+
+
+def _matching(snapshot: Snapshot, query: str) -> set[str]:
+    return {i.name for i in snapshot.record.indications if _matches(query, i.name, i.aliases)}
+
+
+def _source_proposal(store: SnapshotStore, first: Snapshot) -> Snapshot | None:
+    """The stored proposed LCD a final LCD came from (by its link, or the proposal's)."""
+    if first.record.kind != "final":
+        return None
+    proposed_id = first.record.source_proposed_id or store.proposed_for(first.document_id)
+    if not proposed_id:
+        return None
+    try:
+        return store.latest(proposed_id)
+    except NotFound:
+        return None
 
 
 def in_force(store: SnapshotStore, document_id: str, date: str) -> AsOf:
