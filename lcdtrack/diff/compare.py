@@ -7,6 +7,8 @@ Presentation never counts: texts are compared in their canonical form
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from lcdtrack.diff.codes import compare_codes
 from lcdtrack.diff.indications import compare_indication, match_indications
 from lcdtrack.diff.severity import with_severity
@@ -14,21 +16,10 @@ from lcdtrack.diff.words import is_changed, word_diff
 from lcdtrack.errors import LayoutChanged
 from lcdtrack.extractors.grammar import INDICATIONS_SECTION
 from lcdtrack.extractors.normalize import canonical, is_empty
-from lcdtrack.models import Change, LcdDocument
+from lcdtrack.models import Change, LcdDates, LcdDocument
 
 METADATA_FIELDS = ("title", "status")
-DATE_FIELDS = (
-    "original_effective",
-    "revision_effective",
-    "revision_ending",
-    "retirement",
-    "notice_start",
-    "notice_end",
-    "comment_start",
-    "comment_end",
-    "last_updated",
-    "published",
-)
+DATE_FIELDS = tuple(f.name for f in fields(LcdDates))
 LINK_FIELDS = ("source_proposed_id", "source_lcd_id")
 
 

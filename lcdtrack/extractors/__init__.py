@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 from lcdtrack.errors import NotAnLcd
 from lcdtrack.extractors import (
@@ -38,51 +39,23 @@ def register(extractor: Extractor) -> None:
     EXTRACTORS[extractor.name] = extractor
 
 
-register(
-    Extractor(
-        name=mcd_download.NAME,
-        version=mcd_download.VERSION,
-        description="MCD bulk download row: an lcd.csv row joined with its lcd_x_* tables",
-        sniff=mcd_download.sniff,
-        extract=mcd_download.extract,
-    )
-)
-register(
-    Extractor(
-        name=coverage_api.NAME,
-        version=coverage_api.VERSION,
-        description="CMS Coverage API /v1/data/lcd/ response (JSON envelope, escaped HTML)",
-        sniff=coverage_api.sniff,
-        extract=coverage_api.extract,
-    )
-)
-register(
-    Extractor(
-        name=coverage_api_article.NAME,
-        version=coverage_api_article.VERSION,
-        description="CMS Coverage API Billing and Coding article (bundle or /v1/data/article/)",
-        sniff=coverage_api_article.sniff,
-        extract=coverage_api_article.extract,
-    )
-)
-register(
-    Extractor(
-        name=mcd_page_text.NAME,
-        version=mcd_page_text.VERSION,
-        description="MCD LCD page (view/lcd.aspx) as text",
-        sniff=mcd_page_text.sniff,
-        extract=mcd_page_text.extract,
-    )
-)
-register(
-    Extractor(
-        name=mcd_page_html.NAME,
-        version=mcd_page_html.VERSION,
-        description="MCD LCD page (view/lcd.aspx) saved as HTML",
-        sniff=mcd_page_html.sniff,
-        extract=mcd_page_html.extract,
-    )
-)
+def _built_in(module: ModuleType, description: str) -> Extractor:
+    """A built-in extractor module (NAME, VERSION, sniff, extract) as a registry entry."""
+    return Extractor(module.NAME, module.VERSION, description, module.sniff, module.extract)
+
+
+# Order matters: the first whose sniff accepts the bytes wins, so precise sniffers go first.
+for _module, _description in (
+    (mcd_download, "MCD bulk download row: an lcd.csv row joined with its lcd_x_* tables"),
+    (coverage_api, "CMS Coverage API /v1/data/lcd/ response (JSON envelope, escaped HTML)"),
+    (
+        coverage_api_article,
+        "CMS Coverage API Billing and Coding article (bundle or /v1/data/article/)",
+    ),
+    (mcd_page_text, "MCD LCD page (view/lcd.aspx) as text"),
+    (mcd_page_html, "MCD LCD page (view/lcd.aspx) saved as HTML"),
+):
+    register(_built_in(_module, _description))
 
 
 def extractor_for(raw: RawDocument) -> Extractor:
