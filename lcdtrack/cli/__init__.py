@@ -4,8 +4,10 @@ the result and picks the exit status. Library errors become one `Error: …` lin
 Commands live in modules by what they do; importing them registers them on `app`.
 """
 
-from lcdtrack.cli import diffing, fetching, maintenance, reading
+# isort: skip_file
+# Commands are listed in `lcdtrack --help` in the order these modules are imported.
 from lcdtrack.cli.app import app
+from lcdtrack.cli import fetching, reading, diffing, maintenance
 
 COMMAND_MODULES = (fetching, reading, diffing, maintenance)
 

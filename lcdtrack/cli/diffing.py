@@ -81,6 +81,7 @@ def diff(
 
     Exit status as diff(1): 0 no changes, 1 changes, 2 trouble.
 
+    \b
     Examples:
       lcdtrack diff DL39314 L39314
       lcdtrack diff --proposed L39314

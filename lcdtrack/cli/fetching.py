@@ -103,6 +103,7 @@ def fetch(
 
     Exit status 0 if everything was stored, 2 if anything failed (the rest is still stored).
 
+    \b
     Examples:
       lcdtrack fetch L39314 DL39314
       lcdtrack fetch L39314@7 lcd_39313_ver_19.json
@@ -198,6 +199,7 @@ def import_download(
 
     Exit status 0 if every row was stored, 2 if any failed (the rest is still stored).
 
+    \b
     Examples:
       lcdtrack import current_lcd.zip
       lcdtrack import current_lcd_csv/

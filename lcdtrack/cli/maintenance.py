@@ -62,7 +62,9 @@ def changes(
     """List stored changes between versions (id, document, versions, severity, what changed),
     for a team to work through; acknowledge them with `lcdtrack ack ID...`.
 
-    Example: lcdtrack changes --unreviewed
+    \b
+    Example:
+      lcdtrack changes --unreviewed
     """
     with run(lambda: open_store(ctx)) as store:
         rows = (
@@ -103,7 +105,9 @@ def ack(
 def datasette_metadata(ctx: typer.Context) -> None:
     """Print Datasette metadata for the database (titles, column notes, canned queries).
 
-    Example: lcdtrack datasette-metadata > metadata.json && datasette lcdtrack.db -m metadata.json
+    \b
+    Example:
+      lcdtrack datasette-metadata > metadata.json && datasette lcdtrack.db -m metadata.json
     """
     name = Path(ctx.obj).stem
     typer.echo(json.dumps(queries.datasette_metadata(name), indent=2))

@@ -34,6 +34,7 @@ def show(
     """Show the structured record of a stored LCD: dates, indications with criteria and doses,
     codes, sections. JSON gives the whole record.
 
+    \b
     Examples:
       lcdtrack show L39314 --format json
       lcdtrack show L39314 --as-of 2022-12-01
@@ -64,6 +65,7 @@ def history(
     version by severity, and what CMS said about the revision. With --indication, the life of
     one indication: when it appeared, each change to it, when it left.
 
+    \b
     Examples:
       lcdtrack history L39314
       lcdtrack history L39314 --indication IMNM
@@ -90,7 +92,9 @@ def search(
     """Full-text search over the sections and indications of the latest version of every
     stored document (stemmed: "myositis" finds "Myositis").
 
-    Example: lcdtrack search "necrotizing myositis"
+    \b
+    Example:
+      lcdtrack search "necrotizing myositis"
     """
     with run(lambda: open_store(ctx)) as store:
         hits = run(lambda: queries.search(store, words, all_versions, limit))
