@@ -65,10 +65,12 @@ def dosing_statements(text: str) -> tuple[DosingStatement, ...]:
     return tuple(statements)
 
 
+_WEIGHT = re.compile("kg|kilogram", re.IGNORECASE)
+
+
 def _mentions_weight(text: str) -> bool:
     """Cheap pre-check: every dose names kilograms ("g/kg", "grams per kilogram")."""
-    lowered = text.lower()
-    return "kg" in lowered or "kilogram" in lowered
+    return _WEIGHT.search(text) is not None
 
 
 def _quantity(match: re.Match[str]) -> Quantity:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _QUOTES = str.maketrans(
     {
         "\u2018": "'",
@@ -50,7 +51,10 @@ def clean(text: str) -> str:
     "collapse whitespace" means here; the ASCII fast path skips work plain text never needs.
     """
     if not text.isascii():
-        text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        if any(char in text for char in _INVISIBLE_CHARS):
+            text = _INVISIBLE.sub("", text)
     return " ".join(text.split())
 
 
