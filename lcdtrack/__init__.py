@@ -26,7 +26,7 @@ from lcdtrack.models import (
     Section,
     Snapshot,
 )
-from lcdtrack.pipeline import diff, history, ingest, resolve
+from lcdtrack.pipeline import diff, diff_proposed, ingest, resolve
 from lcdtrack.report import render, render_record
 from lcdtrack.snapshots import SnapshotStore
 
@@ -52,10 +52,10 @@ __all__ = [
     "StoreError",
     "compare",
     "diff",
+    "diff_proposed",
     "extract",
     "extractor_for",
     "fetch_source",
-    "history",
     "ingest",
     "render",
     "render_record",

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from lcdtrack.diff import at_least, cms_statements, compare, disagreements
-from lcdtrack.errors import LayoutChanged, LcdtrackError, NotFound
+from lcdtrack.errors import LcdtrackError, NotFound
 from lcdtrack.extractors import extract
 from lcdtrack.fetch import fetch_source
 from lcdtrack.fetch.bulk import LcdDownload
@@ -32,13 +32,6 @@ class FetchOutcome:
     source: str
     result: SaveResult | None = None
     error: LcdtrackError | None = None
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    snapshot: Snapshot
-    changes_from_previous: int | None
-    note: str | None = None
 
 
 def ingest(store: SnapshotStore, raw: RawDocument, extractor: str | None = None) -> SaveResult:
@@ -158,24 +151,6 @@ def compare_snapshots(before: Snapshot, after: Snapshot, min_severity: str = "lo
         cms_statements=statements,
         disagreements=disagreements(statements, changes),
     )
-
-
-def history(store: SnapshotStore, reference: str) -> list[HistoryEntry]:
-    """Stored snapshots of a document, oldest first, with the change count from the previous."""
-    document_id, _ = parse_reference(reference)
-    snapshots = store.history(document_id)
-    entries: list[HistoryEntry] = []
-    for index, snapshot in enumerate(snapshots):
-        if index == 0:
-            entries.append(HistoryEntry(snapshot, None))
-            continue
-        try:
-            count = len(compare(snapshots[index - 1].record, snapshot.record))
-        except LayoutChanged as error:
-            entries.append(HistoryEntry(snapshot, None, note=str(error)))
-        else:
-            entries.append(HistoryEntry(snapshot, count))
-    return entries
 
 
 def demo_sources() -> list[RawDocument]:
