@@ -20,7 +20,10 @@ runs measured with `time.perf_counter`; peak memory per extraction comes from `t
 7. History queries on a synthetic store of 10,000 snapshots (1,000 documents x 10 versions):
    version timeline, indication timeline, version in force on a date (target: each < 20 ms),
    and the database size next to the compressed raw bytes. See `benchmarks/history.py`.
-8. Peak RSS of the process at the end (`resource.getrusage`).
+8. `lcdtrack check` of 1,000 watched LCDs with nothing changed, beside urlwatch checking the
+   same documents on the same loopback server (urlwatch only if installed; it is not a project
+   dependency). See `benchmarks/check.py`.
+9. Peak RSS of the process at the end (`resource.getrusage`).
 
 Targets are reported as MET / NOT MET; the script never fails because one is missed.
 """
@@ -46,6 +49,7 @@ import lxml.html
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for benchmarks.*, tests.*
 
 from benchmarks.big_diff import bench_big_diff
+from benchmarks.check import bench_check
 from benchmarks.fetch_all import bench_fetch_all
 from benchmarks.history import bench_history
 from lcdtrack.diff import compare
@@ -258,6 +262,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1000,
         help="documents (x 10 versions) in the synthetic history store; 0 skips it",
     )
+    parser.add_argument(
+        "--check-count",
+        type=int,
+        default=1000,
+        help="watched LCDs for the check-vs-urlwatch figure; 0 skips it",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -291,7 +301,13 @@ def main(argv: list[str] | None = None) -> int:
             ["query", "median ms", "status"],
             bench_history(args.corpus, args.history_documents),
         )
-    print(f"\n8. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
+    if args.check_count:
+        print_table(
+            f"8. check of {args.check_count:,} watched LCDs, nothing changed, vs urlwatch",
+            ["run", "seconds", "requests", "docs/s"],
+            bench_check(args.check_count),
+        )
+    print(f"\n9. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
     return 0
 
 

@@ -7,8 +7,8 @@ Commands live in modules by what they do; importing them registers them on `app`
 # isort: skip_file
 # Commands are listed in `lcdtrack --help` in the order these modules are imported.
 from lcdtrack.cli.app import app
-from lcdtrack.cli import fetching, reading, diffing, maintenance
+from lcdtrack.cli import fetching, reading, diffing, alerting, maintenance
 
-COMMAND_MODULES = (fetching, reading, diffing, maintenance)
+COMMAND_MODULES = (fetching, reading, diffing, alerting, maintenance)
 
 __all__ = ["COMMAND_MODULES", "app"]
