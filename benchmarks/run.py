@@ -23,7 +23,9 @@ runs measured with `time.perf_counter`; peak memory per extraction comes from `t
 8. `lcdtrack check` of 1,000 watched LCDs with nothing changed, beside urlwatch checking the
    same documents on the same loopback server (urlwatch only if installed; it is not a project
    dependency). See `benchmarks/check.py`.
-9. Peak RSS of the process at the end (`resource.getrusage`).
+9. Resource bounds: a 5 MB indications section and a 50 MB bulk CSV, each in its own process
+   (time and peak RSS against stated targets). See `benchmarks/robustness.py`.
+10. Peak RSS of the process at the end (`resource.getrusage`).
 
 Targets are reported as MET / NOT MET; the script never fails because one is missed.
 """
@@ -52,6 +54,8 @@ from benchmarks.big_diff import bench_big_diff
 from benchmarks.check import bench_check
 from benchmarks.fetch_all import bench_fetch_all
 from benchmarks.history import bench_history
+from benchmarks.robustness import HEADERS as ROBUSTNESS_HEADERS
+from benchmarks.robustness import bench_robustness
 from lcdtrack.diff import compare
 from lcdtrack.extractors import Extractor, extract
 from lcdtrack.extractors.grammar import SECTIONS
@@ -268,6 +272,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1000,
         help="watched LCDs for the check-vs-urlwatch figure; 0 skips it",
     )
+    parser.add_argument(
+        "--no-resources",
+        dest="resources",
+        action="store_false",
+        help="skip the 5 MB field / 50 MB CSV resource figures (about a minute)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -307,7 +317,13 @@ def main(argv: list[str] | None = None) -> int:
             ["run", "seconds", "requests", "docs/s"],
             bench_check(args.check_count),
         )
-    print(f"\n9. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
+    if args.resources:
+        print_table(
+            "9. Resource bounds (each scenario in its own process)",
+            list(ROBUSTNESS_HEADERS),
+            bench_robustness(),
+        )
+    print(f"\n10. Peak RSS of the process: {peak_rss_mib():.1f} MiB")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -44,10 +45,13 @@ def ingest(store: SnapshotStore, raw: RawDocument, extractor: str | None = None)
     chosen, record = extract(raw, extractor)
     before, after = store.neighbours(record.public_id, record.version)
     log = change_log(before, record) if before else None
-    result = store.save(raw, record, chosen.name, chosen.version, log)
-    if result.created and after is not None:
-        store.replace_change_log(after, change_log(result.snapshot, after.record))
-    return result
+    relink = partial(_relink, after) if after is not None else None
+    return store.save(raw, record, chosen.name, chosen.version, log, relink)
+
+
+def _relink(successor: Snapshot, saved: Snapshot) -> tuple[Snapshot, ChangeLog]:
+    """The successor of a version stored out of order, with its changes from that version."""
+    return successor, change_log(saved, successor.record)
 
 
 def change_log(previous: Snapshot, record: LcdDocument) -> ChangeLog:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-from lcdtrack.errors import NotAnLcd
+from lcdtrack.errors import LayoutChanged, NotAnLcd
 from lcdtrack.extractors import (
     coverage_api,
     coverage_api_article,
@@ -32,6 +32,10 @@ class Extractor:
 
 
 EXTRACTORS: dict[str, Extractor] = {}
+UNEXPECTED = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError,
+              RecursionError)  # fmt: skip
+"""What an extractor raises on input shaped unlike any it knows (a number where text belongs,
+a list where a record belongs); `extract` names it as `LayoutChanged`, never a traceback."""
 
 
 def register(extractor: Extractor) -> None:
@@ -74,7 +78,13 @@ def extract(raw: RawDocument, kind: str | None = None) -> tuple[Extractor, LcdDo
         extractor = EXTRACTORS[kind]
     else:
         extractor = extractor_for(raw)
-    return extractor, extractor.extract(raw)
+    try:
+        return extractor, extractor.extract(raw)
+    except UNEXPECTED as error:
+        raise LayoutChanged(
+            f"{raw.source}: {extractor.name} cannot read this input: a value or part is not of "
+            f"the expected kind ({type(error).__name__}: {error})"
+        ) from error
 
 
 def _describe(content: bytes) -> str:

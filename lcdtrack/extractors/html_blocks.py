@@ -22,6 +22,7 @@ _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", 
 _SKIP = {"script", "style", "head", "title", "template"}
 _BREAK = "\x1e"  # marks a <br>; raw newlines in the source are only whitespace
 _ESCAPED = re.compile(r"&lt;\s*/?\s*[a-zA-Z]|&lt;&sol;")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def decode_field(value: str) -> str:
@@ -32,9 +33,16 @@ def decode_field(value: str) -> str:
 
 
 def parse_fragment(markup: str) -> etree._Element:
-    """Parse an HTML fragment into one `div` element (lxml, tolerant of broken markup)."""
-    root: etree._Element = lxml.html.fragment_fromstring(markup or "<p></p>", create_parent="div")
-    return root
+    """Parse an HTML fragment into one `div` element (lxml, tolerant of broken markup).
+
+    lxml refuses control characters (ValueError) in text before the fragment's first tag;
+    there they are dropped (they mean nothing in HTML text) and the fragment parsed again."""
+    try:
+        root = lxml.html.fragment_fromstring(markup or "<p></p>", create_parent="div")
+    except ValueError:
+        root = lxml.html.fragment_fromstring(_CONTROL.sub("", markup), create_parent="div")
+    result: etree._Element = root
+    return result
 
 
 def html_to_blocks(markup: str) -> list[Block]:

@@ -53,6 +53,7 @@ Element = etree._Element
 
 _LCD_MARKERS = (b"lblpagetitle", b"local coverage determination (lcd)")
 _INERT = ("script", "style", "noscript", "template")
+_CONTROL_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Tags kept as they are (html_blocks reads them, or they frame the page); HTML's other
 # block-level tags, and inline tags that wrap blocks, are read as `div`.
 _STRUCTURE_TAGS = "p div h1 h2 h3 h4 h5 h6 blockquote pre section ul ol li table tbody tr td th"
@@ -120,9 +121,16 @@ def _parse(raw: RawDocument) -> Element:
         encoding = "windows-1252"
     parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True)
     try:
-        root = lxml.html.document_fromstring(raw.content, parser=parser)
+        try:
+            return _without_inert(lxml.html.document_fromstring(raw.content, parser=parser))
+        except ValueError:  # lxml refuses control characters in the text `_remove` moves
+            content = _CONTROL_BYTES.sub(b"", raw.content)
+            return _without_inert(lxml.html.document_fromstring(content, parser=parser))
     except etree.ParserError as error:
         raise NotAnLcd(f"{raw.source}: empty or unreadable HTML, not an LCD page") from error
+
+
+def _without_inert(root: Element) -> Element:
     for element in list(root.iter(*_INERT)):
         _remove(element)
     return root

@@ -54,6 +54,14 @@ REPORTS = {
 _PUBLIC_ID = re.compile(r"^(?P<prefix>DL|L|DA|A)(?P<number>\d{4,6})$", re.IGNORECASE)
 
 
+class ArticleNotAvailable(FetchError):
+    """The Coverage API answered, with no such article (empty data): an archived article.
+
+    Only this leaves an LCD's article out of its bundle (noted in `missing_articles`); any
+    other failure (network, HTTP status, an error page) fails the LCD, so that a transient
+    fault never stores a record without the codes of its articles."""
+
+
 @dataclass(frozen=True)
 class ReportRow:
     """One row of a report endpoint: which document, which version, when it was updated."""
@@ -134,14 +142,21 @@ class CoverageApiClient:
             if not row.get("r_article_id"):
                 continue
             article_id, article_version = (
-                int(row["r_article_id"]),
+                _int(row["r_article_id"]),
                 _int(row.get("r_article_version")),
             )
+            if article_id is None:
+                raise FetchError(
+                    f"{public_id}: a related article id that is not a number "
+                    f"({row['r_article_id']!r}) in the Coverage API's related documents"
+                )
             try:
                 articles.append(self.article_bundle(article_id, article_version))
-            except FetchError as error:  # an archived article must not cost us the LCD
+            except ArticleNotAvailable as error:  # an archived article must not cost us the LCD
                 missing.append({"article_id": article_id, "version": article_version,
                                 "error": str(error)})  # fmt: skip
+            except FetchError as error:
+                raise FetchError(f"{public_id}: its related article failed: {error}") from None
         bundle = self._bundle("lcd", responses, articles)
         if missing:
             bundle["missing_articles"] = missing
@@ -170,7 +185,7 @@ class CoverageApiClient:
         params: dict[str, Any] = {"articleid": article_id, **({"ver": version} if version else {})}
         body, envelope = self.get_envelope("/v1/data/article/", params, label, auth=True)
         if not envelope["data"]:
-            raise FetchError(f"{label}: no such article in the Coverage API (empty data)")
+            raise ArticleNotAvailable(f"{label}: no such article in the Coverage API (empty data)")
         exact = {
             "articleid": article_id,
             "ver": envelope["data"][0].get("article_version", version),
@@ -249,10 +264,16 @@ def _split(reference: str) -> tuple[str, int]:
 
 
 def _report_row(row: dict[str, Any], kind: str) -> ReportRow:
+    document_id, version = _int(row.get("document_id")), _int(row.get("document_version"))
+    if document_id is None or version is None:
+        raise FetchError(
+            f"{kind} report: a row without a numeric document_id and document_version "
+            f"({_clip(json.dumps(row))}); the report's layout may have changed"
+        )
     return ReportRow(
         public_id=str(row.get("document_display_id") or "").upper(),
-        document_id=int(row["document_id"]),
-        version=int(row["document_version"]),
+        document_id=document_id,
+        version=version,
         title=str(row.get("title") or ""),
         updated_on=str(row.get("updated_on_sort") or row.get("updated_on") or ""),
         kind=kind,
@@ -295,6 +316,8 @@ def _parse_envelope(response: HttpResponse, label: str) -> dict[str, Any]:
         ) from (None)
     if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), list):
         raise FetchError(f"{label}: unexpected response shape (no 'data' list)")
+    if not all(isinstance(row, dict) for row in envelope["data"]):
+        raise FetchError(f"{label}: unexpected response shape ('data' holds non-objects)")
     next_token = (envelope.get("meta") or {}).get("next_token")
     if next_token:
         raise FetchError(
@@ -305,14 +328,18 @@ def _parse_envelope(response: HttpResponse, label: str) -> dict[str, Any]:
 
 
 def _snippet(response: HttpResponse) -> str:
-    text = " ".join(response.text.split())
-    return (text[:160] + "…") if len(text) > 160 else (text or "(empty body)")
+    return _clip(response.text) or "(empty body)"
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return (text[:160] + "…") if len(text) > 160 else text
 
 
 def _int(value: Any) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

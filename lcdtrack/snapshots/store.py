@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,12 +66,43 @@ class SnapshotStore:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db = Database(conn)
             if self.path != ":memory:":
-                self.db.execute("PRAGMA journal_mode=WAL")
+                self._use_wal()
             self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA foreign_keys=ON")
-            migrations.apply(self.db)
+            self._migrate()
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path}: cannot open the snapshot database ({error})") from None
+
+    def _use_wal(self) -> None:
+        """Switch a new database to WAL. The switch needs the database to itself and SQLite
+        answers "database is locked" at once, without its busy timeout, while another process
+        is switching it too; so wait and retry, as the busy timeout would."""
+        give_up = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > give_up:
+                    raise
+                time.sleep(0.01)
+
+    def _migrate(self) -> None:
+        """Apply pending migrations under a write lock taken first (BEGIN IMMEDIATE waits out
+        the busy timeout), so that processes opening a new database at once apply them once,
+        one after the other, instead of failing with "database is locked" or "table already
+        exists". Each migration nests in the transaction as a savepoint."""
+        if not migrations.pending(self.db):
+            return
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            migrations.apply(self.db)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -90,9 +122,15 @@ class SnapshotStore:
         extractor: str,
         extractor_version: str,
         change_log: ChangeLog | None = None,
+        relink: Callable[[Snapshot], tuple[Snapshot, ChangeLog]] | None = None,
     ) -> SaveResult:
         """Store a snapshot unless the same record of the same version is already stored; with
-        `change_log`, its changes from the previous snapshot land in the same transaction."""
+        `change_log`, its changes from the previous snapshot land in the same transaction.
+
+        `relink` is for a version stored out of order: called with the new snapshot, it returns
+        the stored successor and that successor's change log from the new snapshot, which
+        replaces its old one in the same transaction (a crash cannot leave the successor linked
+        to a stale predecessor)."""
         data = record.to_dict()
         rhash = record_hash(data)
         with self._transaction():
@@ -108,29 +146,34 @@ class SnapshotStore:
             self._insert_parts(snapshot_id, record)
             if change_log is not None:
                 self._insert_changes(change_log, snapshot_id, record.version, now)
+            if relink is not None:
+                self._replace_changes(*relink(self.get(snapshot_id)))
         return SaveResult(self.get(snapshot_id), created=True)
 
     def replace_change_log(self, to_snapshot: Snapshot, change_log: ChangeLog) -> None:
         """Re-link `to_snapshot` to a new predecessor (a version stored out of order), keeping
         the review state of changes that are still there."""
         with self._transaction():
-            reviewed = {
-                (row[0], row[1], row[2]): (row[3], row[4])
-                for row in self.db.execute(
-                    "select kind, subject, coalesce(aspect, ''), reviewed_at, reviewed_by "
-                    "from changes where to_snapshot = ? and reviewed_at is not null",
-                    [to_snapshot.id],
-                ).fetchall()
-            }
-            self.db.execute("delete from changes where to_snapshot = ?", [to_snapshot.id])
-            self.db.execute("delete from change_notes where to_snapshot = ?", [to_snapshot.id])
-            self._insert_changes(change_log, to_snapshot.id, to_snapshot.version, self.clock())
-            for (kind, subject, aspect), (at, by) in reviewed.items():
-                self.db.execute(
-                    "update changes set reviewed_at = ?, reviewed_by = ? where to_snapshot = ? "
-                    "and kind = ? and subject = ? and coalesce(aspect, '') = ?",
-                    [at, by, to_snapshot.id, kind, subject, aspect],
-                )
+            self._replace_changes(to_snapshot, change_log)
+
+    def _replace_changes(self, to_snapshot: Snapshot, change_log: ChangeLog) -> None:
+        reviewed = {
+            (row[0], row[1], row[2]): (row[3], row[4])
+            for row in self.db.execute(
+                "select kind, subject, coalesce(aspect, ''), reviewed_at, reviewed_by "
+                "from changes where to_snapshot = ? and reviewed_at is not null",
+                [to_snapshot.id],
+            ).fetchall()
+        }
+        self.db.execute("delete from changes where to_snapshot = ?", [to_snapshot.id])
+        self.db.execute("delete from change_notes where to_snapshot = ?", [to_snapshot.id])
+        self._insert_changes(change_log, to_snapshot.id, to_snapshot.version, self.clock())
+        for (kind, subject, aspect), (at, by) in reviewed.items():
+            self.db.execute(
+                "update changes set reviewed_at = ?, reviewed_by = ? where to_snapshot = ? "
+                "and kind = ? and subject = ? and coalesce(aspect, '') = ?",
+                [at, by, to_snapshot.id, kind, subject, aspect],
+            )
 
     def _insert_changes(
         self, log: ChangeLog, snapshot_id: int, version: int | None, now: str
