@@ -13,6 +13,10 @@ from diff_match_patch import diff_match_patch
 
 from lcdtrack.models import TextEdit
 
+# diff-match-patch finds a minimal diff in O(N·D); for a long section rewritten throughout D
+# grows with N. Past this many seconds it settles for a valid, coarser diff (whole runs deleted
+# and inserted), so a pathological revision costs seconds, not hours.
+DIFF_TIMEOUT_S = 1.0
 _TOKEN = re.compile(r"\S+\s*|\s+")
 _OPS = {0: "=", -1: "-", 1: "+"}
 
@@ -20,7 +24,7 @@ _OPS = {0: "=", -1: "-", 1: "+"}
 def word_diff(before: str, after: str) -> tuple[TextEdit, ...]:
     """Edits turning `before` into `after`, snapped to word boundaries."""
     engine = diff_match_patch()
-    engine.Diff_Timeout = 0
+    engine.Diff_Timeout = DIFF_TIMEOUT_S
     vocabulary: dict[str, str] = {}
     tokens: list[str] = []
     encoded_before = _encode(before, vocabulary, tokens)
