@@ -89,7 +89,7 @@ class AlertStore:
         self.clock = store.clock
         self._depth = 0
         try:
-            alert_migrations.apply(self.db)
+            store.apply_migrations(alert_migrations)
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{store.path}: cannot prepare the alert tables ({error})") from None
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
+from sqlite_utils import Database, Migrations
 
 from lcdtrack.errors import NotFound, StoreError
 from lcdtrack.models import Change, CmsStatement, LcdDocument, RawDocument, Snapshot
@@ -69,7 +69,7 @@ class SnapshotStore:
                 self._use_wal()
             self.db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self.apply_migrations(migrations)
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path}: cannot open the snapshot database ({error})") from None
 
@@ -87,17 +87,17 @@ class SnapshotStore:
                     raise
                 time.sleep(0.01)
 
-    def _migrate(self) -> None:
-        """Apply pending migrations under a write lock taken first (BEGIN IMMEDIATE waits out
-        the busy timeout), so that processes opening a new database at once apply them once,
-        one after the other, instead of failing with "database is locked" or "table already
-        exists". Each migration nests in the transaction as a savepoint."""
-        if not migrations.pending(self.db):
+    def apply_migrations(self, migration_set: Migrations) -> None:
+        """Apply a migration set's pending migrations under a write lock taken first (BEGIN
+        IMMEDIATE waits out the busy timeout), so that processes opening a new database at once
+        apply them once, one after the other, instead of failing with "database is locked" or
+        "table already exists". Each migration nests in the transaction as a savepoint."""
+        if not migration_set.pending(self.db):
             return
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            migrations.apply(self.db)
+            migration_set.apply(self.db)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
