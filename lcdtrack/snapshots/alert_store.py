@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,37 +87,14 @@ class AlertStore:
         self.store = store
         self.db: Database = store.db
         self.clock = store.clock
-        self._depth = 0
         try:
             store.apply_migrations(alert_migrations)
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{store.path}: cannot prepare the alert tables ({error})") from None
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """One `BEGIN IMMEDIATE` transaction; nested uses join the outermost."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        conn = self.db.conn
-        self._depth = 1
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            yield
-            conn.execute("COMMIT")
-        except BaseException as error:
-            conn.execute("ROLLBACK")
-            if isinstance(error, sqlite3.DatabaseError):
-                raise StoreError(
-                    f"{self.store.path}: could not save alert state ({error})"
-                ) from None
-            raise
-        finally:
-            self._depth = 0
+    def atomic(self) -> AbstractContextManager[None]:
+        """One `BEGIN IMMEDIATE` transaction of the store; nested uses join the outermost."""
+        return self.store.transaction("save alert state")
 
     # -- watches --------------------------------------------------------------------------
 

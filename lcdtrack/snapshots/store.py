@@ -58,6 +58,7 @@ class SnapshotStore:
     ) -> None:
         self.path = str(path)
         self.clock = clock
+        self._depth = 0
         if not create and self.path != ":memory:" and not Path(self.path).exists():
             raise StoreError(f"{self.path}: no such database (run `lcdtrack fetch` first)")
         try:
@@ -133,7 +134,7 @@ class SnapshotStore:
         to a stale predecessor)."""
         data = record.to_dict()
         rhash = record_hash(data)
-        with self._transaction():
+        with self.transaction():
             existing = self._find(record.public_id, record.version, rhash)
             now = self.clock()
             self._upsert_document(record, now)
@@ -153,7 +154,7 @@ class SnapshotStore:
     def replace_change_log(self, to_snapshot: Snapshot, change_log: ChangeLog) -> None:
         """Re-link `to_snapshot` to a new predecessor (a version stored out of order), keeping
         the review state of changes that are still there."""
-        with self._transaction():
+        with self.transaction():
             self._replace_changes(to_snapshot, change_log)
 
     def _replace_changes(self, to_snapshot: Snapshot, change_log: ChangeLog) -> None:
@@ -207,8 +208,19 @@ class SnapshotStore:
         )
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self, what: str = "save the snapshot") -> Iterator[None]:
+        """One `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so concurrent
+        writers queue instead of deadlocking); nested uses join the outermost. A database error
+        rolls everything back and becomes a StoreError saying what could not be done."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         conn = self.db.conn
+        self._depth = 1
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield
@@ -216,8 +228,10 @@ class SnapshotStore:
         except BaseException as error:
             conn.execute("ROLLBACK")
             if isinstance(error, sqlite3.DatabaseError):
-                raise StoreError(f"{self.path}: could not save the snapshot ({error})") from None
+                raise StoreError(f"{self.path}: could not {what} ({error})") from None
             raise
+        finally:
+            self._depth = 0
 
     def _upsert_document(self, record: LcdDocument, now: str) -> None:
         table = self.db.table("documents")
@@ -409,7 +423,7 @@ class SnapshotStore:
         return {(doc, version): updated for doc, version, updated in rows.fetchall()}
 
     def record_report_state(self, document_id: str, version: int, updated_on: str) -> None:
-        with self._transaction():
+        with self.transaction():
             self.db.table("report_state").upsert(
                 {
                     "document_id": document_id,
