@@ -146,14 +146,13 @@ def compare_snapshots(before: Snapshot, after: Snapshot, min_severity: str = "lo
 
     Disagreements are judged on every change; `min_severity` only trims what is listed.
     """
-    changes = compare(before.record, after.record)
-    statements = cms_statements(before.record, after.record)
+    log = change_log(before, after.record)
     return Comparison(
         old=SnapshotRef.of(before.record, before),
         new=SnapshotRef.of(after.record, after),
-        changes=tuple(at_least(changes, min_severity)),
-        cms_statements=statements,
-        disagreements=disagreements(statements, changes),
+        changes=tuple(at_least(log.changes, min_severity)),
+        cms_statements=log.statements,
+        disagreements=log.disagreements,
     )
 
 

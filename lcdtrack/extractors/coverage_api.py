@@ -88,24 +88,23 @@ def _json(content: bytes | str, source: str) -> Any:
 
 
 def _record(envelope: Any, source: str) -> dict[str, Any]:
-    raw_source = source
     if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), list):
         if isinstance(envelope, dict) and "message" in envelope:
             code = envelope.get("id", envelope.get("code", "?"))
-            raise NotAnLcd(f"{raw_source}: a Coverage API error ({code}): {envelope['message']}")
-        raise NotAnLcd(f"{raw_source}: JSON without a Coverage API envelope ('data' list)")
+            raise NotAnLcd(f"{source}: a Coverage API error ({code}): {envelope['message']}")
+        raise NotAnLcd(f"{source}: JSON without a Coverage API envelope ('data' list)")
     if not envelope["data"]:
-        raise NotAvailable(f"{raw_source}: the Coverage API returned no record (empty 'data')")
+        raise NotAvailable(f"{source}: the Coverage API returned no record (empty 'data')")
     record = envelope["data"][0]
     if not isinstance(record, dict):
-        raise NotAnLcd(f"{raw_source}: 'data' holds no record object")
+        raise NotAnLcd(f"{source}: 'data' holds no record object")
     if "lcd_id" not in record:
         kind = "an article" if "article_id" in record else "not an LCD record"
-        raise NotAnLcd(f"{raw_source}: Coverage API data is {kind} (no 'lcd_id')")
+        raise NotAnLcd(f"{source}: Coverage API data is {kind} (no 'lcd_id')")
     missing = [name for name in REQUIRED_FIELDS if name not in record]
     if missing:
         raise LayoutChanged(
-            f"{raw_source}: Coverage API LCD record lacks {', '.join(missing)}; "
+            f"{source}: Coverage API LCD record lacks {', '.join(missing)}; "
             "the API schema may have changed"
         )
     return record

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from lcdtrack.errors import StoreError
 from lcdtrack.snapshots.alert_migrations import alert_migrations
+from lcdtrack.snapshots.schema import schema_sql
 from lcdtrack.snapshots.store import SnapshotStore
 
 WATCH_KINDS = ("document", "contractor", "state", "keyword", "code")
@@ -305,10 +306,4 @@ def _delivery(row: dict[str, Any]) -> Delivery:
 
 def alert_schema_sql() -> str:
     """CREATE statements of the alert tables (for the README), from the real migrations."""
-    db = Database(memory=True)
-    alert_migrations.apply(db)
-    rows = db.execute(
-        "select sql from sqlite_master where sql is not null and name not like 'sqlite_%' "
-        "and tbl_name != '_sqlite_migrations' order by rowid"
-    ).fetchall()
-    return "\n".join(f"{sql};" for (sql,) in rows) + "\n"
+    return schema_sql(alert_migrations)

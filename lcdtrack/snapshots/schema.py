@@ -6,15 +6,15 @@ migrations.
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from sqlite_utils import Database, Migrations
 
 from lcdtrack.snapshots.migrations import migrations
 
 
-def schema_sql() -> str:
-    """CREATE statements of every table and index, in creation order."""
+def schema_sql(migration_set: Migrations = migrations) -> str:
+    """CREATE statements of every table and index a migration set creates, in creation order."""
     db = Database(memory=True)
-    migrations.apply(db)
+    migration_set.apply(db)
     rows = db.execute(
         "select sql from sqlite_master where sql is not null and name not like 'sqlite_%' "
         "and tbl_name != '_sqlite_migrations' order by rowid"
